@@ -1,0 +1,176 @@
+// The interface every environment family implements, and the specs that describe
+// an environment's observations and actions to the pool and to Python.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace envpool {
+
+enum class DType : std::uint8_t { kUInt8, kInt32, kInt64, kFloat32, kFloat64, kBool };
+
+inline std::size_t ItemSize(DType t) {
+  switch (t) {
+    case DType::kUInt8:
+    case DType::kBool:
+      return 1;
+    case DType::kInt32:
+    case DType::kFloat32:
+      return 4;
+    case DType::kInt64:
+    case DType::kFloat64:
+      return 8;
+  }
+  return 1;
+}
+
+inline const char* DTypeName(DType t) {
+  switch (t) {
+    case DType::kUInt8:
+      return "uint8";
+    case DType::kBool:
+      return "bool";
+    case DType::kInt32:
+      return "int32";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kInt64:
+      return "int64";
+    case DType::kFloat64:
+      return "float64";
+  }
+  return "?";
+}
+
+// One array of an observation (or a box action), per environment.
+// `low`/`high` are empty (unbounded), one value (broadcast) or one value per element.
+struct FieldSpec {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<std::int64_t> shape;
+  std::vector<double> low;
+  std::vector<double> high;
+
+  std::size_t NumElements() const {
+    std::size_t n = 1;
+    for (auto d : shape) n *= static_cast<std::size_t>(d);
+    return n;
+  }
+  std::size_t NumBytes() const { return NumElements() * ItemSize(dtype); }
+};
+
+// Discrete(n) when `discrete`, else a float32 Box described by `box`.
+struct ActionSpec {
+  bool discrete = true;
+  std::int64_t n = 0;
+  FieldSpec box;
+};
+
+// Everything the pool and Python need to know about one task.
+// A single observation field named "obs" is a Box; several fields form a Dict.
+struct EnvSpec {
+  std::vector<FieldSpec> obs;
+  ActionSpec action;
+  int max_episode_steps = 0;
+};
+
+// Task options passed from Python (`envpool.make(..., **kwargs)`), already validated
+// against the registered defaults on the Python side.
+using ConfigValue = std::variant<bool, std::int64_t, double, std::string>;
+
+class Config {
+ public:
+  Config() = default;
+  explicit Config(std::map<std::string, ConfigValue> values) : values_(std::move(values)) {}
+
+  bool Has(const std::string& key) const { return values_.count(key) != 0; }
+
+  std::int64_t Int(const std::string& key, std::int64_t fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    if (auto* v = std::get_if<std::int64_t>(&it->second)) return *v;
+    throw std::invalid_argument("option '" + key + "' must be an integer");
+  }
+  double Float(const std::string& key, double fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    if (auto* v = std::get_if<double>(&it->second)) return *v;
+    if (auto* v = std::get_if<std::int64_t>(&it->second)) return static_cast<double>(*v);
+    throw std::invalid_argument("option '" + key + "' must be a number");
+  }
+  bool Bool(const std::string& key, bool fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    if (auto* v = std::get_if<bool>(&it->second)) return *v;
+    throw std::invalid_argument("option '" + key + "' must be a bool");
+  }
+  std::string String(const std::string& key, const std::string& fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    if (auto* v = std::get_if<std::string>(&it->second)) return *v;
+    throw std::invalid_argument("option '" + key + "' must be a string");
+  }
+
+ private:
+  std::map<std::string, ConfigValue> values_;
+};
+
+using Rng = std::mt19937_64;
+
+// Where an environment writes its observation: one pointer per FieldSpec of EnvSpec::obs,
+// each pointing at this env's slot inside the batch arrays handed to Python.
+class ObsOut {
+ public:
+  explicit ObsOut(void* const* fields) : fields_(fields) {}
+  template <typename T>
+  T* Field(std::size_t i) const {
+    return static_cast<T*>(fields_[i]);
+  }
+
+ private:
+  void* const* fields_;
+};
+
+// The action for one env: `discrete` for Discrete spaces, `box` (ActionSpec::box.NumElements()
+// floats) for Box spaces.
+struct Action {
+  std::int64_t discrete = 0;
+  const float* box = nullptr;
+};
+
+struct StepOutcome {
+  double reward = 0.0;
+  bool terminated = false;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Starts a new episode and writes its first observation.
+  virtual void Reset(Rng& rng, const ObsOut& out) = 0;
+  // Applies one action and writes the next observation.
+  virtual StepOutcome Step(const Action& action, Rng& rng, const ObsOut& out) = 0;
+  // Overwrites the physical state (used by parity tests against reference implementations)
+  // and writes the observation of that state.
+  virtual void SetState(const std::vector<double>& /*state*/, const ObsOut& /*out*/) {
+    throw std::invalid_argument("this environment does not support set_state()");
+  }
+};
+
+// What one family module provides to the shared bindings.
+struct Family {
+  // Validates the task and options, returning the spec; throws std::invalid_argument.
+  EnvSpec (*spec)(const std::string& task_id, const Config& config);
+  // Builds one environment instance; throws std::invalid_argument / std::runtime_error.
+  std::unique_ptr<Env> (*make)(const std::string& task_id, const Config& config);
+};
+
+}  // namespace envpool
