@@ -27,7 +27,7 @@ class GymnasiumEnvPool:
         self.observation_space: gymnasium.Space[Any] = spec.observation_space
         self.action_space: gymnasium.Space[Any] = spec.action_space
         self._pool = module.Pool(
-            spec.task_id, dict(spec.options), spec.num_envs, spec.batch_size, spec.num_threads, list(spec.seeds)
+            spec.task_id, dict(spec.native_options), spec.num_envs, spec.batch_size, spec.num_threads, list(spec.seeds)
         )
         self._all_ids = np.arange(spec.num_envs, dtype=np.int32)
         self._discrete = isinstance(self.action_space, gymnasium.spaces.Discrete)

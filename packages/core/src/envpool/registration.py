@@ -99,6 +99,7 @@ class EnvSpec:
     seeds: tuple[int, ...]
     options: Mapping[str, OptionValue]
     raw: Mapping[str, Any]  # the spec reported by the C++ family
+    native_options: Mapping[str, OptionValue]  # what the C++ family receives: options + asset_root
 
     @property
     def max_episode_steps(self) -> int:
@@ -133,6 +134,16 @@ class EnvSpec:
         }
 
 
+def _native_options(task: Task, options: Mapping[str, OptionValue]) -> dict[str, OptionValue]:
+    """The options passed to C++: the user's, plus ``asset_root`` for families with assets."""
+    native = dict(options)
+    if task.assets:
+        from envpool.assets import asset_root
+
+        native["asset_root"] = str(asset_root(task.family))
+    return native
+
+
 def make_spec(
     task_id: str,
     num_envs: int = 1,
@@ -153,8 +164,11 @@ def make_spec(
     seeds = _seeds(seed, num_envs)
     opts = _options(task, options)
     module = load_family(task.family)
-    raw = module.spec(task.task_id, opts)
-    return EnvSpec(task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw)
+    native_opts = _native_options(task, opts)
+    raw = module.spec(task.task_id, native_opts)
+    return EnvSpec(
+        task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts
+    )
 
 
 def make_gymnasium(task_id: str, **kwargs: Any) -> GymnasiumEnvPool:
