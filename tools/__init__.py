@@ -1,0 +1,1 @@
+"""Release tooling for the envpool release set (run from the repository root)."""

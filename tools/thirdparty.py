@@ -1,0 +1,92 @@
+"""Fill .cache/thirdparty with every third-party wheel the tests install, once.
+
+The runtime dependencies come from the Requires-Dist of the wheels in the wheelhouse (all
+extras); the test dependencies from tests/requirements*.txt. Afterwards installs run offline with
+``--no-index --find-links wheelhouse --find-links .cache/thirdparty``; our own distributions are
+never taken from the index (any that a download brings along is deleted from the cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tools.artifacts import metadata
+from tools.release_set import PACKAGES, REPO, WHEELHOUSE
+
+CACHE = REPO / ".cache" / "thirdparty"
+OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
+
+
+def runtime_requirements(wheelhouse: Path) -> list[str]:
+    """Third-party requirements of our wheels, for every extra, as plain requirement strings."""
+    out: set[str] = set()
+    for wheel in sorted(wheelhouse.glob("*.whl")):
+        meta = metadata(wheel)
+        extras = [""] + meta.get("Provides-Extra", [])
+        for line in meta.get("Requires-Dist", []):
+            req = Requirement(line)
+            if canonicalize_name(req.name) in OURS:
+                continue
+            if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
+                continue
+            req.marker = None
+            out.add(str(req))
+    return sorted(out)
+
+
+def test_requirements() -> list[str]:
+    """The lines of tests/requirements*.txt."""
+    out: list[str] = []
+    for path in sorted((REPO / "tests").glob("requirements*.txt")):
+        for line in path.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                out.append(line)
+    return out
+
+
+def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
+    """Download what is missing into ``cache`` (a no-op when the requirement set is unchanged)."""
+    reqs = sorted(set(runtime_requirements(wheelhouse) + test_requirements() + extra))
+    key = hashlib.sha256(json.dumps([sys.version_info[:2], reqs]).encode()).hexdigest()
+    stamp = cache / f".filled-py{sys.version_info[0]}{sys.version_info[1]}"
+    if stamp.is_file() and stamp.read_text() == key:
+        print(f"third-party cache {cache} is filled ({len(reqs)} requirements)")
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    print(f"filling third-party cache {cache}: {len(reqs)} requirements", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(cache), *reqs], check=True)
+    # Build wheels for anything only published as an sdist, so installs never build offline.
+    for sdist in sorted(cache.glob("*.tar.gz")) + sorted(cache.glob("*.zip")):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(cache), str(sdist)],
+            check=True,
+        )
+        sdist.unlink()
+    for path in cache.iterdir():
+        if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
+            path.unlink()
+    stamp.write_text(key)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheelhouse", type=Path, default=WHEELHOUSE)
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("requirements", nargs="*", help="additional requirements to cache")
+    args = parser.parse_args(argv)
+    fill(args.wheelhouse, args.cache, args.requirements)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
