@@ -1,8 +1,8 @@
 """Every workflow of the envpool release set is a nox session.
 
-    nox -s build     build the release set into wheelhouse/ and print the size table
-    nox -s tests     build (or reuse) the wheelhouse, install every extras combination, run the suite
-    nox -s lint      ruff, mypy
+nox -s build     build the release set into wheelhouse/ and print the size table
+nox -s tests     build (or reuse) the wheelhouse, install every extras combination, run the suite
+nox -s lint      ruff, mypy
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tools.release_set import PACKAGES, WHEELHOUSE, present  # noqa: E402
+from tools.release_set import PACKAGES, WHEELHOUSE, present
 
 nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -68,6 +68,7 @@ def tests(session: nox.Session, extra: str) -> None:
         "ENVPOOL_WHEELHOUSE": str(WHEELHOUSE),
         "ENVPOOL_THIRDPARTY": str(THIRDPARTY),
         "ENVPOOL_TEST_EXTRA": extra,
+        "ENVPOOL_RUN_TOOL_TESTS": "1" if extra == _extras()[-1] else "0",
     }
     session.run(
         "pytest",

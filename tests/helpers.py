@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def run_python(python: Path, code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

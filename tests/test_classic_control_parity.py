@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import envpool
 import gymnasium
 import numpy as np
 import pytest
-
-import envpool
 
 Policy = Callable[[np.ndarray, np.random.Generator], Any]
 
@@ -50,7 +49,9 @@ CASES: list[tuple[str, Callable[[np.random.Generator], np.ndarray], Any, Policy]
 ]
 
 
-@pytest.mark.parametrize(("task_id", "sampler", "dtype", "policy"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("task_id", "sampler", "dtype", "policy"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_parity_with_gymnasium(
     task_id: str, sampler: Callable[[np.random.Generator], np.ndarray], dtype: Any, policy: Policy, seed: int

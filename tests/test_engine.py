@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import envpool
 import gymnasium
 import numpy as np
 import pytest
-
-import envpool
 
 
 def test_sync_step_returns_every_env_in_order() -> None:
@@ -33,7 +32,7 @@ def test_async_recv_returns_batches_with_ids() -> None:
     env.async_reset()
     seen: dict[int, int] = {}
     for _ in range(40):
-        obs, reward, terminated, truncated, info = env.recv()
+        obs, _reward, _terminated, _truncated, info = env.recv()
         ids = info["env_id"]
         assert obs.shape == (3, 4) and len(set(ids.tolist())) == 3
         for i in ids.tolist():
@@ -46,11 +45,11 @@ def test_autoreset_after_termination() -> None:
     env = envpool.make("CartPole-v1", num_envs=1)
     env.reset()
     for _ in range(500):
-        obs, reward, terminated, truncated, info = env.step(np.zeros(1, dtype=np.int64))
+        _, _, terminated, _, _ = env.step(np.zeros(1, dtype=np.int64))
         if terminated[0]:
             break
     assert terminated[0], "pushing left always must end the episode"
-    obs, reward, terminated, truncated, info = env.step(np.zeros(1, dtype=np.int64))
+    obs, reward, terminated, _truncated, info = env.step(np.zeros(1, dtype=np.int64))
     assert info["elapsed_step"][0] == 0 and reward[0] == 0.0 and not terminated[0]
     assert np.all(np.abs(obs) <= 0.05)  # a fresh reset state
 
@@ -59,7 +58,7 @@ def test_truncation_at_time_limit() -> None:
     env = envpool.make("Pendulum-v1", num_envs=2)
     env.reset()
     for t in range(1, 201):
-        _, _, terminated, truncated, info = env.step(np.zeros((2, 1), dtype=np.float32))
+        _, _, terminated, truncated, _info = env.step(np.zeros((2, 1), dtype=np.float32))
         assert not terminated.any()
         assert truncated.all() == (t == 200)
     assert env.spec.max_episode_steps == 200

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import envpool
+import pytest
 from envpool.families import FAMILIES
 from envpool.tasks import TASKS
 

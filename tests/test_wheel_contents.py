@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import zipfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tools.artifacts import metadata
 from tools.release_set import PACKAGES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _core_wheel(wheelhouse: Path) -> Path:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -97,7 +97,7 @@ def dereference_sdist(sdist: Path) -> None:
         for m in members:
             if m.issym():
                 target = (package_dir / m.name.split("/", 1)[1]).resolve()
-                data = target.read_bytes()
+                data: bytes = target.read_bytes()
                 info = tarfile.TarInfo(m.name)
                 info.size, info.mtime, info.mode = len(data), m.mtime, 0o644
                 info.uid, info.gid, info.uname, info.gname = m.uid, m.gid, m.uname, m.gname
@@ -108,10 +108,13 @@ def dereference_sdist(sdist: Path) -> None:
     with sdist.open("rb") as raw:
         header_mtime = int.from_bytes(raw.read(8)[4:8], "little")
     tmp = sdist.with_suffix(".tmp")
-    with tmp.open("wb") as out, gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=header_mtime) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf:
-            for info, data in contents:
-                tf.addfile(info, io.BytesIO(data) if data is not None else None)
+    with (
+        tmp.open("wb") as out,
+        gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=header_mtime) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf,
+    ):
+        for info, payload in contents:
+            tf.addfile(info, io.BytesIO(payload) if payload is not None else None)
     tmp.replace(sdist)
     print(f"   {sdist.name}: symbolic links replaced by the files they name", flush=True)
 

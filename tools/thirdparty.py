@@ -30,7 +30,7 @@ def runtime_requirements(wheelhouse: Path) -> list[str]:
     out: set[str] = set()
     for wheel in sorted(wheelhouse.glob("*.whl")):
         meta = metadata(wheel)
-        extras = [""] + meta.get("Provides-Extra", [])
+        extras = ["", *meta.get("Provides-Extra", [])]
         for line in meta.get("Requires-Dist", []):
             req = Requirement(line)
             if canonicalize_name(req.name) in OURS:
@@ -46,8 +46,8 @@ def test_requirements() -> list[str]:
     """The lines of tests/requirements*.txt."""
     out: list[str] = []
     for path in sorted((REPO / "tests").glob("requirements*.txt")):
-        for line in path.read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
+        for raw in path.read_text().splitlines():
+            line = raw.split("#", 1)[0].strip()
             if line:
                 out.append(line)
     return out

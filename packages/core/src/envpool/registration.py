@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +36,7 @@ def _task(task_id: object) -> Task:
     close = difflib.get_close_matches(task_id, ids, n=5, cutoff=0.5)
     close += [i for i in ids if i.lower() == task_id.lower() and i not in close]
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise UnknownEnvError(
-        f"unknown task id {task_id!r}.{hint} envpool.list_all_envs() lists all {len(ids)} tasks."
-    )
+    raise UnknownEnvError(f"unknown task id {task_id!r}.{hint} envpool.list_all_envs() lists all {len(ids)} tasks.")
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -62,8 +60,8 @@ def _seeds(seed: object, num_envs: int) -> list[int]:
             raise ValueError(f"seeds must be in [0, 2**64), got {s}")
         return s
 
-    if isinstance(seed, Sequence) or hasattr(seed, "__len__"):
-        seeds = [check(s) for s in seed]  # type: ignore[union-attr]
+    if isinstance(seed, Iterable) and hasattr(seed, "__len__"):
+        seeds = [check(s) for s in seed]
         if len(seeds) != num_envs:
             raise ValueError(f"seed has {len(seeds)} values but num_envs={num_envs}: give one per env or one int")
         return seeds
@@ -166,9 +164,7 @@ def make_spec(
     module = load_family(task.family)
     native_opts = _native_options(task, opts)
     raw = module.spec(task.task_id, native_opts)
-    return EnvSpec(
-        task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts
-    )
+    return EnvSpec(task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts)
 
 
 def make_gymnasium(task_id: str, **kwargs: Any) -> GymnasiumEnvPool:
