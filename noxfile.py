@@ -88,6 +88,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("python", "-m", "tools.assets", "check")
 
 
 if os.environ.get("NOX_DEBUG"):  # pragma: no cover

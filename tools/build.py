@@ -39,10 +39,15 @@ def _run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
 
 
+#: The task registry decides which files the data wheels carry.
+TASKS_FILE = "packages/core/src/envpool/tasks.py"
+
+
 def input_files(package: Package) -> list[Path]:
     """The files a package's build reads: its tracked and untracked-but-not-ignored files, VERSION, tools/."""
+    extra = [TASKS_FILE] if package.kind == "data" else []
     out = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "--", package.directory, "tools", "VERSION"],
+        ["git", "ls-files", "-co", "--exclude-standard", "--", package.directory, "tools", "VERSION", *extra],
         cwd=REPO,
         check=True,
         capture_output=True,

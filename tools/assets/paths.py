@@ -1,0 +1,27 @@
+"""Where things live: the repository, the artifact cache, the asset packages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def repo_root() -> Path:
+    """The repository root (the directory holding VERSION and tools/)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def cache_dir() -> Path:
+    """The artifact cache: $ENVPOOL_ARTIFACT_CACHE, else .cache/artifacts at the repository root."""
+    env = os.environ.get("ENVPOOL_ARTIFACT_CACHE")
+    return Path(env) if env else repo_root() / ".cache" / "artifacts"
+
+
+def package_dir(family: str) -> Path:
+    """The source directory of ``envpool-assets-<family>``."""
+    return repo_root() / "packages" / f"assets-{family}"
+
+
+def staging_dir(family: str) -> Path:
+    """Where a git-tree build stages a family's members (inside the cache, never in the work tree)."""
+    return cache_dir() / "staged" / family
