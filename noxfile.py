@@ -20,6 +20,8 @@ nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
+# Installed files are copies, not hardlinks into uv's cache: tests corrupt files in venvs on purpose.
+os.environ["UV_LINK_MODE"] = "copy"
 
 REPO = Path(__file__).parent
 THIRDPARTY = REPO / ".cache" / "thirdparty"
@@ -63,12 +65,14 @@ def tests(session: nox.Session, extra: str) -> None:
     ]
     # Our distributions come only from the wheelhouse, third-party ones only from the local cache.
     offline = ["--no-index", "--find-links", str(WHEELHOUSE), "--find-links", str(THIRDPARTY)]
-    session.install(*offline, "--reinstall-package", "envpool", requirement, *[a for f in req_files for a in ("-r", f)])
+    session.install(*offline, "--refresh", "--reinstall", requirement, *[a for f in req_files for a in ("-r", f)])
     env = {
         "ENVPOOL_WHEELHOUSE": str(WHEELHOUSE),
         "ENVPOOL_THIRDPARTY": str(THIRDPARTY),
         "ENVPOOL_TEST_EXTRA": extra,
         "ENVPOOL_RUN_TOOL_TESTS": "1" if extra == _extras()[-1] else "0",
+        # Keep the user's asset fetch cache out of the tests.
+        "ENVPOOL_CACHE_DIR": session.create_tmp(),
     }
     session.run(
         "pytest",

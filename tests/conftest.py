@@ -23,6 +23,10 @@ from envpool.families import FAMILIES, check_siblings  # noqa: E402
 
 SOURCE_TREE = REPO_ROOT / "packages"
 
+# uv hardlinks installed files from its cache by default: a test that corrupts a file in a venv
+# would corrupt the cache (and every later venv). Copies keep each venv independent.
+os.environ["UV_LINK_MODE"] = "copy"
+
 
 def family_installed(name: str) -> bool:
     """True when the family's siblings are installed at their pinned versions in this venv."""
@@ -109,7 +113,8 @@ def make_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, thirdp
         return python
 
     def install(python: Path, requirements: list[str], no_deps: bool = False) -> None:
-        cmd = [_uv(), "pip", "install", "--quiet", "--python", str(python), "--no-index"]
+        # --refresh: a rebuilt wheel keeps its file name; never take a stale copy from uv's cache.
+        cmd = [_uv(), "pip", "install", "--quiet", "--refresh", "--python", str(python), "--no-index"]
         cmd += ["--find-links", str(wheelhouse), "--find-links", str(thirdparty)]
         if no_deps:
             cmd.append("--no-deps")

@@ -62,6 +62,7 @@ inline nb::dict SpecToDict(const EnvSpec& s) {
   d["obs"] = obs;
   d["action"] = action;
   d["max_episode_steps"] = s.max_episode_steps;
+  d["info"] = nb::cast(s.info);
   return d;
 }
 
@@ -81,11 +82,14 @@ inline nb::tuple BatchToPython(const EnvSpec& spec, std::unique_ptr<Batch> b) {
     for (auto d : spec.obs[i].shape) shape.push_back(static_cast<std::size_t>(d));
     obs.append(Adopt(b->obs[i], shape, ToDlpack(spec.obs[i].dtype)));
   }
+  nb::dict info;
+  for (std::size_t i = 0; i < spec.info.size(); ++i)
+    info[spec.info[i].c_str()] = Adopt(b->info[i], {cap}, nb::dtype<double>());
   return nb::make_tuple(obs, Adopt(b->reward, {cap}, nb::dtype<double>()),
                         Adopt(b->terminated, {cap}, nb::dtype<bool>()),
                         Adopt(b->truncated, {cap}, nb::dtype<bool>()),
                         Adopt(b->env_id, {cap}, nb::dtype<std::int32_t>()),
-                        Adopt(b->elapsed_step, {cap}, nb::dtype<std::int32_t>()));
+                        Adopt(b->elapsed_step, {cap}, nb::dtype<std::int32_t>()), info);
 }
 
 using IdArray = nb::ndarray<const std::int32_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;

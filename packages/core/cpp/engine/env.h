@@ -72,6 +72,8 @@ struct ActionSpec {
   bool discrete = true;
   std::int64_t n = 0;
   FieldSpec box;
+  // Box only: the pool rejects NaN/inf actions (ValueError) before any env is touched.
+  bool finite = false;
 };
 
 // Everything the pool and Python need to know about one task.
@@ -80,6 +82,9 @@ struct EnvSpec {
   std::vector<FieldSpec> obs;
   ActionSpec action;
   int max_episode_steps = 0;
+  // Names of extra per-env float64 scalars an env reports on every reset/step (e.g. "is_success");
+  // Python puts each into info[name] as an array of shape (batch,). Empty for most families.
+  std::vector<std::string> info;
 };
 
 // Task options passed from Python (`envpool.make(..., **kwargs)`), already validated
@@ -127,16 +132,22 @@ using Rng = std::mt19937_64;
 
 // Where an environment writes its observation: one pointer per FieldSpec of EnvSpec::obs,
 // each pointing at this env's slot inside the batch arrays handed to Python.
+// `info` holds one pointer per name of EnvSpec::info (this env's slot of each info array).
 class ObsOut {
  public:
-  explicit ObsOut(void* const* fields) : fields_(fields) {}
+  explicit ObsOut(void* const* fields, double* const* info = nullptr) : fields_(fields), info_(info) {}
   template <typename T>
   T* Field(std::size_t i) const {
     return static_cast<T*>(fields_[i]);
   }
+  // Sets the i-th info value of EnvSpec::info for this env.
+  void SetInfo(std::size_t i, double value) const {
+    if (info_ != nullptr) *info_[i] = value;
+  }
 
  private:
   void* const* fields_;
+  double* const* info_;
 };
 
 // The action for one env: `discrete` for Discrete spaces, `box` (ActionSpec::box.NumElements()

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -29,6 +30,7 @@ namespace envpool {
 // out; the arrays are then given to NumPy as they are.
 struct Batch {
   std::vector<std::unique_ptr<std::uint8_t[]>> obs;  // one per observation field
+  std::vector<std::unique_ptr<double[]>> info;        // one per EnvSpec::info name
   std::unique_ptr<double[]> reward;
   std::unique_ptr<bool[]> terminated;
   std::unique_ptr<bool[]> truncated;
@@ -102,6 +104,8 @@ class Pool {
         std::unique_ptr<Batch> out = std::move(batches_.front());
         batches_.pop_front();
         pending_ -= out->capacity;
+        // An env may be sent again once its result has been handed out.
+        for (int i = 0; i < out->capacity; ++i) envs_[static_cast<std::size_t>(out->env_id[i])].in_flight = false;
         return out;
       }
       if (!tasks_.empty()) {
@@ -122,14 +126,18 @@ class Pool {
     CheckUsable();
     CheckId(env_id);
     auto& e = envs_[static_cast<std::size_t>(env_id)];
-    if (e.in_flight) throw std::runtime_error("env " + std::to_string(env_id) + " is running: recv() it first");
+    if (e.in_flight)
+      throw std::runtime_error("env " + std::to_string(env_id) + " was sent and its result not yet received: recv() it first");
     std::vector<std::unique_ptr<std::uint8_t[]>> scratch;
     std::vector<void*> ptrs;
     for (auto b : field_bytes_) {
       scratch.emplace_back(new std::uint8_t[b]);
       ptrs.push_back(scratch.back().get());
     }
-    e.env->SetState(state, ObsOut(ptrs.data()));
+    std::vector<double> info_scratch(spec_.info.size());
+    std::vector<double*> info_ptrs;
+    for (auto& v : info_scratch) info_ptrs.push_back(&v);
+    e.env->SetState(state, ObsOut(ptrs.data(), info_ptrs.data()));
     e.done = false;
   }
 
@@ -184,6 +192,7 @@ class Pool {
     auto cap = static_cast<std::size_t>(batch_size_);
     b->capacity = batch_size_;
     for (auto bytes : field_bytes_) b->obs.emplace_back(new std::uint8_t[bytes * cap]());
+    for (std::size_t i = 0; i < spec_.info.size(); ++i) b->info.emplace_back(new double[cap]());
     b->reward.reset(new double[cap]());
     b->terminated.reset(new bool[cap]());
     b->truncated.reset(new bool[cap]());
@@ -205,7 +214,7 @@ class Pool {
       seen[id] = true;
       if (envs_[id].in_flight)
         throw std::runtime_error("env " + std::to_string(ids[i]) +
-                                 " is still running: recv() its result before sending it again");
+                                 " is still running or its result was not received: recv() it before sending it again");
     }
     if (help && pending_ + static_cast<int>(n) < batch_size_)
       throw std::invalid_argument("step() needs at least batch_size=" + std::to_string(batch_size_) +
@@ -216,6 +225,13 @@ class Pool {
         if (a[i] < 0 || a[i] >= spec_.action.n)
           throw std::invalid_argument("action " + std::to_string(a[i]) + " for env " + std::to_string(ids[i]) +
                                       " is outside Discrete(" + std::to_string(spec_.action.n) + ")");
+    }
+    if (!reset && !spec_.action.discrete && spec_.action.finite) {
+      const auto* a = static_cast<const float*>(actions);
+      for (std::size_t i = 0; i < n * box_size_; ++i)
+        if (!std::isfinite(a[i]))
+          throw std::invalid_argument("action for env " + std::to_string(ids[i / box_size_]) + " has a non-finite value (" +
+                                      std::to_string(a[i]) + ") at index " + std::to_string(i % box_size_));
     }
     Batch* dedicated = nullptr;
     if (pending_ == 0 && n == static_cast<std::size_t>(batch_size_)) {
@@ -279,7 +295,15 @@ class Pool {
     }
     for (std::size_t i = 0; i < field_bytes_.size(); ++i)
       fields[i] = b->obs[i].get() + static_cast<std::size_t>(slot) * field_bytes_[i];
-    ObsOut out(fields);
+    double* info_slots[8];
+    std::vector<double*> more_info;
+    double** info = info_slots;
+    if (spec_.info.size() > 8) {
+      more_info.resize(spec_.info.size());
+      info = more_info.data();
+    }
+    for (std::size_t i = 0; i < spec_.info.size(); ++i) info[i] = b->info[i].get() + slot;
+    ObsOut out(fields, info);
     double reward = 0.0;
     bool terminated = false;
     bool truncated = false;
@@ -313,7 +337,6 @@ class Pool {
     bool complete;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      e.in_flight = false;
       if (failure && !error_) error_ = failure;
       complete = ++b->filled == b->capacity;
     }

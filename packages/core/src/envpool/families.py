@@ -31,6 +31,9 @@ class Family:
     module: str
     extra: str | None = None
     siblings: tuple[Sibling, ...] = ()
+    #: "module:function" run after the sibling check and before the extension is imported, e.g. to
+    #: load shared libraries a sibling wheel provides; it raises BrokenInstallError when unusable
+    preload: str | None = None
 
     def pip_line(self) -> str:
         """The exact command that installs what this family needs."""
@@ -57,12 +60,14 @@ FAMILIES: dict[str, Family] = {
                 Sibling("envpool-assets-robotics", "envpool_assets_robotics"),
                 Sibling("mujoco-core", "mujoco", version="4.0.0"),
             ),
+            preload="envpool.robotics_loader:preload",
         ),
         Family(
             "procgen",
             "envpool._procgen",
             extra="procgen",
             siblings=(Sibling("envpool-procgen-libs", "envpool_procgen_libs"),),
+            preload="envpool.procgen_loader:preload",
         ),
     )
 }
@@ -79,14 +84,26 @@ def installed_version(distribution: str) -> str | None:
 
 
 def check_siblings(family: Family) -> None:
-    """Raise MissingExtraError / VersionSkewError unless every sibling is installed at its pin."""
+    """Raise MissingExtraError / VersionSkewError unless every sibling is installed at its pin.
+
+    An asset store (``ENVPOOL_ASSETS_PATH``, see :mod:`envpool.store`) of the right version stands in
+    for a missing ``envpool-assets-*`` sibling; it never stands in for any other sibling.
+    """
     for sib in family.siblings:
         required = sib.version or __version__
         found = installed_version(sib.distribution)
+        is_assets = sib.import_name.startswith("envpool_assets_")
+        hint = ""
+        if found is None and is_assets:
+            from envpool import store
+
+            if store.check_store(family.name, required):  # VersionSkewError for a store of another version
+                continue
+            hint = f"\n{store.missing_hint(family.name)}"
         if found is None:
             raise MissingExtraError(
                 f"the {family.name} family needs {sib.distribution}, which is not installed. "
-                f"Install it with:\n    {family.pip_line()}"
+                f"Install it with:\n    {family.pip_line()}{hint}"
             )
         if found != required:
             raise VersionSkewError(
@@ -94,6 +111,14 @@ def check_siblings(family: Family) -> None:
                 f"(envpool {__version__}), but {sib.distribution} {found} is installed. "
                 f"Fix it with:\n    {family.pip_line()}"
             )
+
+
+def run_preload(family: Family) -> None:
+    """Run the family's ``preload`` hook ("module:function"), if it has one."""
+    if family.preload is None:
+        return
+    module_name, _, function = family.preload.partition(":")
+    getattr(importlib.import_module(module_name), function)()
 
 
 _loaded: dict[str, ModuleType] = {}
@@ -105,6 +130,7 @@ def load_family(name: str) -> ModuleType:
         return _loaded[name]
     family = FAMILIES[name]
     check_siblings(family)
+    run_preload(family)
     try:
         module = importlib.import_module(family.module)
     except ModuleNotFoundError as exc:

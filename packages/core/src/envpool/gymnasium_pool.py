@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import numpy as np
 
-from envpool.registration import EnvSpec
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from envpool.registration import EnvSpec
 
 
 class GymnasiumEnvPool:
@@ -48,9 +50,7 @@ class GymnasiumEnvPool:
     def _ids(self, env_id: Any) -> np.ndarray:
         if env_id is None:
             if self.batch_size != self.num_envs:
-                raise ValueError(
-                    "env_id is required when batch_size < num_envs: pass info['env_id'] from recv()"
-                )
+                raise ValueError("env_id is required when batch_size < num_envs: pass info['env_id'] from recv()")
             return self._all_ids
         ids = np.asarray(env_id)
         if ids.ndim == 0:
@@ -78,7 +78,7 @@ class GymnasiumEnvPool:
     def _obs(self, fields: list[np.ndarray]) -> Any:
         if self._dict_keys is None:
             return fields[0]
-        return dict(zip(self._dict_keys, fields))
+        return dict(zip(self._dict_keys, fields, strict=False))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -88,15 +88,17 @@ class GymnasiumEnvPool:
     def reset(self, env_id: Any = None) -> tuple[Any, dict[str, Any]]:
         """Reset the given envs (all by default) and return ``(obs, info)`` for one batch."""
         self._check_open()
-        obs, _, _, _, ids, elapsed = self._pool.reset(self._ids(env_id))
-        return self._obs(obs), {"env_id": ids, "elapsed_step": elapsed}
+        obs, _, _, _, ids, elapsed, extra = self._pool.reset(self._ids(env_id))
+        return self._obs(obs), {"env_id": ids, "elapsed_step": elapsed, **extra}
 
     def step(self, action: Any, env_id: Any = None) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Send one action per env in ``env_id`` (all by default) and receive one batch."""
         self._check_open()
         ids = self._ids(env_id)
-        obs, reward, terminated, truncated, out_ids, elapsed = self._pool.step(ids, self._actions(action, len(ids)))
-        return self._obs(obs), reward, terminated, truncated, {"env_id": out_ids, "elapsed_step": elapsed}
+        obs, reward, terminated, truncated, out_ids, elapsed, extra = self._pool.step(
+            ids, self._actions(action, len(ids))
+        )
+        return self._obs(obs), reward, terminated, truncated, {"env_id": out_ids, "elapsed_step": elapsed, **extra}
 
     def async_reset(self) -> None:
         """Start resetting every env; collect the results with ``recv()``."""
@@ -112,8 +114,8 @@ class GymnasiumEnvPool:
     def recv(self) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Wait for the first ``batch_size`` envs to finish and return their results."""
         self._check_open()
-        obs, reward, terminated, truncated, ids, elapsed = self._pool.recv()
-        return self._obs(obs), reward, terminated, truncated, {"env_id": ids, "elapsed_step": elapsed}
+        obs, reward, terminated, truncated, ids, elapsed, extra = self._pool.recv()
+        return self._obs(obs), reward, terminated, truncated, {"env_id": ids, "elapsed_step": elapsed, **extra}
 
     def set_state(self, env_id: int, state: Any) -> None:
         """Overwrite one env's physical state (for parity tests; not every family supports it)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def _box(field: Mapping[str, Any]) -> gymnasium.spaces.Box:

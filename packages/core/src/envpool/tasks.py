@@ -7,8 +7,11 @@ Time limits and spaces live with the C++ implementation and are reported by ``ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 OptionValue = bool | int | float | str
 
@@ -25,6 +28,9 @@ class Task:
     assets: tuple[str, ...] = ()
 
 
+#: DoomNav options: 35 Hz tics per step (action repeat) and the observation size in pixels.
+_DOOM_OPTIONS: Mapping[str, OptionValue] = {"frame_skip": 4, "height": 120, "width": 160}
+
 TASKS: tuple[Task, ...] = (
     Task("CartPole-v1", "classic_control"),
     Task("Pendulum-v1", "classic_control"),
@@ -36,14 +42,16 @@ TASKS: tuple[Task, ...] = (
     Task(
         "DoomNav-MyWayHome-v0",
         "vizdoom",
+        options=_DOOM_OPTIONS,
         assets=("freedoom2.wad", "scenarios/my_way_home.cfg", "scenarios/my_way_home.wad"),
     ),
     Task(
         "DoomNav-HealthGathering-v0",
         "vizdoom",
+        options=_DOOM_OPTIONS,
         assets=("freedoom2.wad", "scenarios/health_gathering.cfg", "scenarios/health_gathering.wad"),
     ),
-    Task("DoomNav-Freedoom2Map01-v0", "vizdoom", assets=("freedoom2.wad",)),
+    Task("DoomNav-Freedoom2Map01-v0", "vizdoom", options=_DOOM_OPTIONS, assets=("freedoom2.wad",)),
     # MuJoCo robotics with gymnasium-robotics v4 semantics; assets are the root model files,
     # whose include/mesh/texture closure the asset tooling computes.
     *(
@@ -59,6 +67,11 @@ TASKS: tuple[Task, ...] = (
     *(
         Task(f"HandReach{suffix}-v3", "robotics", options={"reward_type": reward}, assets=("hand/reach.xml",))
         for suffix, reward in (("", "sparse"), ("Dense", "dense"))
+    ),
+    # Procgen-style games of our own (not procgen's games), drawn with QPainter: see docs/procgen.md.
+    *(
+        Task(task_id, "procgen", options={"num_levels": 0, "start_level": 0, "distribution_mode": "hard"})
+        for task_id in ("QtMaze-v0", "QtDodge-v0")
     ),
 )
 

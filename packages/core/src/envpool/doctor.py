@@ -1,0 +1,264 @@
+"""``envpool doctor``: what is installed, whether each family works, and where its files come from.
+
+Each family is loaded in this process, so the shared libraries it maps are read from
+``/proc/self/maps`` and traced back to the distribution (or the system) that owns each file.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sys
+import sysconfig
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envpool._version import __version__
+from envpool.errors import BrokenInstallError, MissingExtraError, VersionSkewError
+from envpool.families import FAMILIES, Family, check_siblings, installed_version, load_family
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+_SO = re.compile(r"\.so(\.\d+)*$")
+
+
+@dataclass
+class Library:
+    """One mapped shared library and who installed it."""
+
+    path: str
+    owner: str  # a distribution name, "python" (the interpreter's own) or "system"
+
+
+@dataclass
+class FamilyReport:
+    """The state of one family."""
+
+    name: str
+    status: str  # ready | missing | skewed | broken
+    reason: str = ""
+    fix: str = ""
+    assets: dict[str, str] | None = None  # origin, version, root, distribution
+    libraries: list[Library] = field(default_factory=list)  # mapped when the family was loaded
+    needs_assets: bool = False
+
+
+def python_info() -> dict[str, str]:
+    """The interpreter, its tags and the platform (no packaging.tags needed)."""
+    impl = sys.implementation.name
+    short = {"cpython": "cp", "pypy": "pp"}.get(impl, impl)
+    nodot = f"{sys.version_info.major}{sys.version_info.minor}"
+    soabi = sysconfig.get_config_var("SOABI") or ""
+    libc, libc_version = platform.libc_ver()
+    return {
+        "implementation": impl,
+        "version": platform.python_version(),
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "interpreter_tag": f"{short}{nodot}",
+        "abi_tag": f"{short}{nodot}{'t' if 't' in sys.abiflags else ''}",
+        "soabi": soabi,
+        "platform_tag": sysconfig.get_platform().replace("-", "_").replace(".", "_"),
+        "libc": f"{libc} {libc_version}".strip(),
+        "machine": platform.machine(),
+    }
+
+
+def _pins() -> dict[str, str]:
+    """Every sibling distribution with the exact version this envpool pins."""
+    pins: dict[str, str] = {"envpool": __version__}
+    for fam in FAMILIES.values():
+        for sib in fam.siblings:
+            pins[sib.distribution] = sib.version or __version__
+    return pins
+
+
+def distributions() -> list[dict[str, Any]]:
+    """Every installed envpool distribution and pinned sibling: version, pin, whether it holds."""
+    pins = _pins()
+    rows = []
+    seen = set()
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen or not (key.startswith("envpool") or key in pins):
+            continue
+        seen.add(key)
+        pin = pins.get(key)
+        rows.append(
+            {
+                "name": key,
+                "version": dist.version,
+                "pin": pin,
+                "ok": pin is None or dist.version == pin,
+                "location": str(dist.locate_file("")),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["name"] != "envpool", r["name"]))
+
+
+def mapped_libraries() -> list[str]:
+    """The shared-library files mapped into this process, from /proc/self/maps (empty elsewhere)."""
+    try:
+        text = Path("/proc/self/maps").read_text()
+    except OSError:
+        return []
+    paths: dict[str, None] = {}
+    for line in text.splitlines():
+        parts = line.split(None, 5)
+        if len(parts) == 6 and parts[5].startswith("/"):
+            path = parts[5].removesuffix(" (deleted)")
+            if _SO.search(path) or ".so." in path:
+                paths[path] = None
+    return list(paths)
+
+
+class Owners:
+    """Maps file paths to the installed distribution listing them (built on first use)."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[str, str] | None = None
+
+    def _build(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for dist in metadata.distributions():
+            name = dist.metadata["Name"] or "?"
+            for f in dist.files or ():
+                s = str(f)
+                if _SO.search(s) or ".so." in s:
+                    try:
+                        table[os.path.realpath(str(dist.locate_file(f)))] = name
+                    except (OSError, ValueError):
+                        continue
+        return table
+
+    def owner(self, path: str) -> str:
+        """The distribution owning ``path``, "python" for the interpreter's own files, else "system"."""
+        if self._by_path is None:
+            self._by_path = self._build()
+        real = os.path.realpath(path)
+        found = self._by_path.get(real) or self._by_path.get(path)
+        if found:
+            return found
+        for base in {sys.base_prefix, sys.base_exec_prefix}:
+            if real.startswith(os.path.realpath(base) + os.sep):
+                return "python"
+        return "system"
+
+
+def _assets(family: Family) -> tuple[dict[str, str] | None, str | None, str]:
+    """(asset source, problem, fix) of an asset family whose siblings check out."""
+    from envpool.assets import asset_sibling, locate, verify
+
+    if asset_sibling(family) is None:
+        return None, None, ""
+    source = locate(family.name)
+    info = {
+        "origin": source.origin,
+        "version": source.version,
+        "root": str(source.root),
+        "distribution": source.distribution,
+    }
+    problems = verify(source, full=True)
+    if problems:
+        listed = "; ".join(str(p) for p in problems[:10])
+        more = f"; ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+        return info, f"corrupted assets ({source.describe()}): {listed}{more}", source.fix()
+    return info, None, ""
+
+
+def check_family(name: str, owners: Owners) -> FamilyReport:
+    """Check versions, assets, then load ``name`` and record the libraries it mapped."""
+    report = _check_family(name, owners)
+    report.needs_assets = any(s.import_name.startswith("envpool_assets_") for s in FAMILIES[name].siblings)
+    return report
+
+
+def _check_family(name: str, owners: Owners) -> FamilyReport:  # noqa: PLR0911 - one return per outcome
+    family = FAMILIES[name]
+    try:
+        check_siblings(family)
+        assets, problem, fix = _assets(family)
+    except MissingExtraError as exc:
+        return FamilyReport(name, "missing", str(exc), family.pip_line())
+    except VersionSkewError as exc:
+        return FamilyReport(name, "skewed", str(exc), family.pip_line())
+    except BrokenInstallError as exc:
+        return FamilyReport(name, "broken", str(exc), family.pip_line())
+    if problem:
+        return FamilyReport(name, "broken", problem, fix, assets)
+    reinstall = family.pip_line().replace("pip install ", "pip install --force-reinstall ", 1)
+    before = set(mapped_libraries())
+    try:
+        load_family(name)
+    except MissingExtraError as exc:
+        return FamilyReport(name, "missing", str(exc), family.pip_line(), assets)
+    except Exception as exc:
+        return FamilyReport(
+            name,
+            "broken",
+            f"importing {family.module} failed: {type(exc).__name__}: {exc}",
+            reinstall,
+            assets,
+        )
+    libs = [Library(p, owners.owner(p)) for p in mapped_libraries() if p not in before]
+    return FamilyReport(name, "ready", "", "", assets, libs)
+
+
+def run(names: Iterable[str] = ()) -> dict[str, Any]:
+    """The whole report as a JSON-ready dict (families: the named ones, else all)."""
+    names = list(names) or list(FAMILIES)
+    owners = Owners()
+    families = [check_family(n, owners) for n in names]
+    env = {k: os.environ[k] for k in ("LD_PRELOAD", "LD_LIBRARY_PATH", "ENVPOOL_ASSETS_PATH") if os.environ.get(k)}
+    mapped = [asdict(Library(p, owners.owner(p))) for p in mapped_libraries()]
+    return {
+        "envpool": __version__,
+        "envpool_metadata_version": installed_version("envpool"),
+        "python": python_info(),
+        "distributions": distributions(),
+        "families": [asdict(f) for f in families],
+        "mapped_libraries": mapped,  # everything mapped at the end, the interpreter's own modules included
+        "environment": env,
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as text for people."""
+    py = report["python"]
+    out = [
+        f"envpool {report['envpool']} (installed metadata: {report['envpool_metadata_version'] or 'none'})",
+        f"python {py['version']} ({py['implementation']}) at {py['executable']}",
+        (
+            f"  tags: {py['interpreter_tag']}-{py['abi_tag']}-{py['platform_tag']}  soabi={py['soabi']}  "
+            f"libc={py['libc'] or 'unknown'}"
+        ),
+        "distributions:",
+    ]
+    for d in report["distributions"]:
+        pin = "" if d["pin"] is None else (f"  pin =={d['pin']} ok" if d["ok"] else f"  PIN =={d['pin']} BROKEN")
+        out.append(f"  {d['name']} {d['version']}{pin}  ({d['location']})")
+    out.append("families:")
+    for f in report["families"]:
+        out.append(f"  {f['name']}: {f['status'].upper()}")
+        if f["assets"]:
+            a = f["assets"]
+            out.append(f"    assets: {a['origin']} {a['version']} at {a['root']}")
+        elif f["needs_assets"]:
+            out.append("    assets: none")
+        if f["reason"]:
+            out += ["    " + line for line in f["reason"].splitlines()]
+        if f["fix"]:
+            out.append(f"    fix: {f['fix']}")
+        for lib in f["libraries"]:
+            out.append(f"    mapped {lib['path']}  [{lib['owner']}]")
+    foreign = [lib for lib in report["mapped_libraries"] if lib["owner"] != "python"]
+    out.append(f"process: {len(report['mapped_libraries'])} shared libraries mapped; not the interpreter's own:")
+    out += [f"  {lib['path']}  [{lib['owner']}]" for lib in foreign]
+    for key, value in report["environment"].items():
+        out.append(f"{key}={value}")
+    return "\n".join(out)

@@ -1,0 +1,292 @@
+"""The shared, read-only asset store: asset trees outside site-packages, one copy for many venvs.
+
+Layout of a store directory: ``<store>/<family>/manifest.json`` plus the files the manifest lists,
+exactly as inside the asset package (see the asset contract). ``ENVPOOL_ASSETS_PATH`` names one or
+more stores (separated by ``os.pathsep``); the fetch cache of this envpool version is searched after
+them. The runtime only reads stores; :func:`publish` (used by ``envpool assets export`` and
+``envpool assets fetch``) is the one writer, and it never replaces a good tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envpool._version import __version__
+from envpool.errors import BrokenInstallError, EnvpoolError, VersionSkewError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+ENV_VAR = "ENVPOOL_ASSETS_PATH"
+CACHE_ENV_VAR = "ENVPOOL_CACHE_DIR"
+MANIFEST = "manifest.json"
+
+
+class StoreWriteError(EnvpoolError, OSError):
+    """A store directory cannot be written, or holds something that must not be replaced."""
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """One family's asset tree in a store."""
+
+    store: Path  # the store directory
+    family: str
+    version: str  # from the tree's manifest.json
+
+    @property
+    def root(self) -> Path:
+        """The family's asset root inside the store."""
+        return self.store / self.family
+
+
+def configured_stores() -> list[Path]:
+    """The stores named by ``ENVPOOL_ASSETS_PATH``, in order (empty when it is unset)."""
+    value = os.environ.get(ENV_VAR, "")
+    return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
+
+
+def cache_base() -> Path:
+    """The user cache directory of envpool (``ENVPOOL_CACHE_DIR`` overrides platformdirs' choice)."""
+    override = os.environ.get(CACHE_ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("envpool", appauthor=False))
+
+
+def cache_store(version: str = __version__) -> Path:
+    """The store that ``envpool assets fetch`` fills by default, one per envpool version."""
+    return cache_base() / "assets" / version
+
+
+def search_path() -> list[Path]:
+    """Where the runtime looks for a family's assets when its asset package is not installed."""
+    return [*configured_stores(), cache_store()]
+
+
+def read_store_manifest(path: Path) -> dict[str, object]:
+    """The parsed manifest.json of a store tree; BrokenInstallError names the file when unusable."""
+    try:
+        data: object = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BrokenInstallError(
+            f"the asset store file {path} is unreadable ({exc}). Export or fetch the tree again "
+            f"(envpool assets export / envpool assets fetch) into an empty directory."
+        ) from exc
+    valid = isinstance(data, dict) and isinstance(data.get("version"), str) and isinstance(data.get("files"), dict)
+    if not valid:
+        raise BrokenInstallError(
+            f"the asset store file {path} is not an envpool asset manifest (it needs 'version' and 'files'). "
+            "Export or fetch the tree again into an empty directory."
+        )
+    assert isinstance(data, dict)
+    return {str(k): v for k, v in data.items()}
+
+
+def find(family: str) -> StoreEntry | None:
+    """The first store on the search path that holds ``family``, or None."""
+    for store in search_path():
+        manifest = store / family / MANIFEST
+        if manifest.is_file():
+            data = read_store_manifest(manifest)
+            if data.get("family") not in (None, family):
+                raise BrokenInstallError(
+                    f"{manifest} describes the {data.get('family')!r} family, not {family!r}: the store layout is "
+                    "<store>/<family>/manifest.json. Export the tree again with envpool assets export."
+                )
+            return StoreEntry(store, family, str(data["version"]))
+    return None
+
+
+def check_store(family: str, required: str) -> bool:
+    """True when a store holds ``family`` at ``required``; raise VersionSkewError for another version.
+
+    Called by :func:`envpool.families.check_siblings` when the asset distribution is not installed.
+    """
+    entry = find(family)
+    if entry is None:
+        return False
+    if entry.version != required:
+        raise VersionSkewError(
+            f"the {family} family needs assets version {required} (envpool {__version__}), but the asset "
+            f"store {entry.root} holds version {entry.version} (found through {ENV_VAR} or the fetch cache). "
+            f"Fix it with one of:\n    envpool assets fetch {family} --dest DIR   (then {ENV_VAR}=DIR)\n"
+            f'    pip install "envpool[{family}]=={__version__}"'
+        )
+    return True
+
+
+def missing_hint(family: str) -> str:
+    """One line telling how to satisfy ``family``'s assets with a store instead of the extra."""
+    stores = configured_stores()
+    if stores:
+        where = f"{ENV_VAR}={os.pathsep.join(map(str, stores))} holds no {family}/manifest.json"
+    else:
+        where = f"{ENV_VAR} is unset"
+    return (
+        f"or point {ENV_VAR} at an asset store holding {family} {__version__} "
+        f"(envpool assets fetch {family}; envpool assets export {family} DIR); {where}."
+    )
+
+
+def stderr_log(message: str) -> None:
+    """Print a progress message to stderr."""
+    print(message, file=sys.stderr)
+
+
+def _writable_error(path: Path, exc: OSError) -> StoreWriteError:
+    return StoreWriteError(
+        f"cannot write to {path}: {exc.strerror or exc}. Nothing was changed. Choose a writable directory "
+        f"with --dest DIR (then set {ENV_VAR}=DIR), or set {CACHE_ENV_VAR} to a writable cache directory."
+    )
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What :func:`publish` did."""
+
+    root: Path
+    action: str  # "written", "replaced" (a broken tree of the same version) or "present" (already good)
+
+
+def _existing(
+    target: Path,
+    family: str,
+    version: str,
+    is_good: Callable[[Path], list[str]],
+    *,
+    log: Callable[[str], None],
+    quiet: bool,
+) -> str:
+    """State of ``target``: "absent", "good" or "broken" (same version); StoreWriteError when it must be kept."""
+    if not target.exists():
+        return "absent"
+    manifest = target / MANIFEST
+    if not manifest.is_file():
+        if target.is_dir() and not any(target.iterdir()):
+            if not quiet:
+                target.rmdir()
+            return "absent"
+        raise StoreWriteError(
+            f"{target} exists and is not an envpool asset tree (no {MANIFEST}); nothing was changed. "
+            "Remove it or choose another directory."
+        )
+    try:
+        found: str | None = str(read_store_manifest(manifest)["version"])
+    except BrokenInstallError:
+        found = None
+    if found is not None and found != version:
+        raise StoreWriteError(
+            f"{target} holds {family} assets version {found}, not {version}; nothing was changed. "
+            "A store holds one version per family: choose another directory, or remove that tree."
+        )
+    problems = is_good(target) if found is not None else [f"{manifest} is unreadable"]
+    if not problems:
+        return "good"
+    if not quiet:
+        log(f"{target} is broken ({'; '.join(problems[:3])}); replacing it")
+    return "broken"
+
+
+def publish(
+    store: Path,
+    family: str,
+    version: str,
+    *,
+    populate: Callable[[Path], None],
+    is_good: Callable[[Path], list[str]],
+    log: Callable[[str], None] = stderr_log,
+) -> PublishResult:
+    """Create ``store/family`` atomically: ``populate(tmp)`` fills a temporary tree, then a rename.
+
+    ``is_good(root)`` returns the problems of a tree (empty when it verifies). Holding a file lock on
+    ``store/.family.lock``: an existing good tree of ``version`` is kept as is; a tree of another version
+    or a directory that is not an asset tree raises StoreWriteError (nothing is deleted); a broken tree
+    of ``version`` is replaced. Interrupted runs leave only ``.family.tmp-*`` directories, which are never
+    read and are removed by the next run.
+    """
+    from filelock import FileLock, Timeout
+
+    target = store / family
+    if _existing(target, family, version, is_good, log=log, quiet=True) == "good":
+        return PublishResult(target, "present")  # nothing to do: not even a lock file is written
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(store / f".{family}.lock"))
+        try:
+            lock.acquire(timeout=1)
+        except Timeout:
+            log(f"waiting for another process writing {target} (lock {lock.lock_file})...")
+            lock.acquire()
+    except OSError as exc:
+        raise _writable_error(store, exc) from exc
+    try:
+        for stale in store.glob(f".{family}.tmp-*"):  # left by a killed run; we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)
+        state = _existing(target, family, version, is_good, log=log, quiet=False)
+        if state == "good":  # another process wrote it while we waited
+            return PublishResult(target, "present")
+        replacing = state == "broken"
+        staging = store / f".{family}.tmp-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+            tree = staging / family
+            tree.mkdir()
+            populate(tree)
+            problems = is_good(tree)
+            if problems:
+                raise BrokenInstallError(f"the new {family} tree does not verify: {'; '.join(problems[:5])}")
+            for path in tree.rglob("*"):
+                if path.is_file():
+                    path.chmod(0o444)
+            if replacing:
+                old = staging / "old"
+                target.rename(old)
+            tree.rename(target)
+        except OSError as exc:
+            if isinstance(exc, EnvpoolError):
+                raise
+            raise _writable_error(store, exc) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return PublishResult(target, "replaced" if replacing else "written")
+    finally:
+        lock.release()
+
+
+def export(family: str, dest: Path, log: Callable[[str], None] = stderr_log) -> PublishResult:
+    """Write ``family``'s assets (from wherever the runtime finds them) into the store ``dest``.
+
+    The source must verify (every sha256) first; the copy is verified again before it appears.
+    """
+    from envpool.assets import locate, read_manifest, verify, verify_tree
+
+    source = locate(family)
+    problems = verify(source, full=True)
+    if problems:
+        listed = "; ".join(str(p) for p in problems[:5])
+        raise BrokenInstallError(
+            f"refusing to export broken {family} assets ({source.describe()}): {listed}. Fix: {source.fix()}"
+        )
+    manifest = read_manifest(source.root)
+
+    def populate(tree: Path) -> None:
+        for entry in manifest.files:
+            target = tree / entry.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source.root / entry.path, target)
+        shutil.copyfile(source.root / MANIFEST, tree / MANIFEST)
+
+    def is_good(root: Path) -> list[str]:
+        return [str(p) for p in verify_tree(root, family, source.version, full=True)]
+
+    return publish(dest, family, source.version, populate=populate, is_good=is_good, log=log)
