@@ -17,3 +17,15 @@ def run_python(python: Path, code: str, env: dict[str, str] | None = None) -> su
     return subprocess.run(
         [str(python), "-c", code], capture_output=True, text=True, cwd="/", env=full_env, check=False, timeout=600
     )
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Give an installed file new content through a new inode.
+
+    Installers may hard-link installed files to their cache; writing in place would damage the
+    cache and every venv made from it.
+    """
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_bytes(data)
+    tmp.chmod(path.stat().st_mode)
+    tmp.replace(path)

@@ -6,20 +6,20 @@ real asset wheel whose version was rewritten; the corrupted case edits a file in
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import envpool
 import pytest
+
+import envpool
+from tests.helpers import replace_file
+from tools.distfile import with_version
 
 VERSION = envpool.__version__
 MakeVenv = Callable[..., Path]
@@ -122,41 +122,6 @@ def vizdoom_wheel(wheelhouse: Path) -> Path:
     return wheels[0]
 
 
-def rewrite_version(wheel: Path, version: str, out_dir: Path) -> Path:
-    """A copy of ``wheel`` whose distribution version is ``version`` (METADATA, dist-info, RECORD)."""
-    name, old = wheel.name.split("-")[:2]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / wheel.name.replace(f"-{old}-", f"-{version}-", 1)
-    old_info, new_info = f"{name}-{old}.dist-info/", f"{name}-{version}.dist-info/"
-    members: dict[str, bytes] = {}
-    with zipfile.ZipFile(wheel) as zf:
-        for item in zf.infolist():
-            data = zf.read(item)
-            new_name = item.filename.replace(old_info, new_info, 1)
-            if new_name == new_info + "METADATA":
-                data = re.sub(rb"(?m)^Version: .*$", f"Version: {version}".encode(), data, count=1)
-            members[new_name] = data
-    record = []
-    for member, data in members.items():
-        if member.endswith(".dist-info/RECORD"):
-            continue
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{member},sha256={digest},{len(data)}")
-    record.append(f"{new_info}RECORD,,")
-    members[new_info + "RECORD"] = ("\n".join(record) + "\n").encode()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member, data in members.items():
-            zf.writestr(member, data)
-    return target
-
-
-def replace_file(path: Path, data: bytes) -> None:
-    """Give ``path`` new content through a new inode: uv hardlinks installed files to its cache."""
-    tmp = path.with_name(path.name + ".new")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def site_root(python: Path) -> Path:
     proc = run(python, code="import envpool_assets_vizdoom as m; print(m.root())")
     assert proc.returncode == 0, proc.stderr
@@ -191,7 +156,7 @@ def test_doctor_vizdoom_ready(make_venv: MakeVenv, vizdoom_wheel: Path) -> None:
 
 def test_doctor_vizdoom_skewed(make_venv: MakeVenv, vizdoom_wheel: Path, tmp_path: Path) -> None:
     python = make_venv(["envpool[vizdoom]"])
-    skewed = rewrite_version(vizdoom_wheel, "0.0.9", tmp_path)
+    skewed = with_version(vizdoom_wheel, "0.0.9", tmp_path)
     make_venv.install(python, [str(skewed)], no_deps=True)  # type: ignore[attr-defined]
     rc, report = doctor(python, "vizdoom")
     f = family(report, "vizdoom")

@@ -6,7 +6,6 @@ version or the file, and the fix, before any symbol lookup can fail obscurely.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -14,9 +13,12 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tools.distfile import with_version
 
 # venv-making tests: run in the sessions that have the procgen extra (procgen, all), not in every one
 pytestmark = pytest.mark.family("procgen")
@@ -61,6 +63,17 @@ def _site_packages(python: Path) -> Path:
     return found[0]
 
 
+def _set_manifest_version(version: str) -> Callable[[str, bytes], bytes]:
+    def edit(member: str, data: bytes) -> bytes:
+        if member.endswith("_manifest.json"):
+            manifest = json.loads(data)
+            manifest["version"] = version
+            data = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+        return data
+
+    return edit
+
+
 def _detach(path: Path) -> None:
     """Give ``path`` its own inode: installers may hard-link files from their cache, which a
     test that damages a file in place must never touch."""
@@ -68,36 +81,6 @@ def _detach(path: Path) -> None:
     shutil.copyfile(path, copy)
     copy.chmod(path.stat().st_mode)
     copy.replace(path)
-
-
-def _retag_version(wheel: Path, version: str, out: Path) -> Path:
-    """A copy of ``wheel`` whose metadata and manifest say ``version`` (a stand-in for another release)."""
-    old = wheel.name.split("-")[1]
-    name = wheel.name.replace(f"-{old}-", f"-{version}-")
-    target = out / name
-    old_info, new_info = f"envpool_procgen_libs-{old}.dist-info/", f"envpool_procgen_libs-{version}.dist-info/"
-    entries: list[tuple[str, bytes]] = []
-    with zipfile.ZipFile(wheel) as zin:
-        for item in zin.infolist():
-            data = zin.read(item)
-            path = item.filename.replace(old_info, new_info)
-            if path.endswith("/METADATA"):
-                data = data.replace(f"Version: {old}\n".encode(), f"Version: {version}\n".encode(), 1)
-            if path.endswith("_manifest.json"):
-                manifest = json.loads(data)
-                manifest["version"] = version
-                data = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
-            if not path.endswith("/RECORD"):
-                entries.append((path, data))
-    record = "".join(
-        f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\n"
-        for p, d in entries
-    )
-    entries.append((new_info + "RECORD", (record + new_info + "RECORD,,\n").encode()))
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
-        for path, data in entries:
-            zout.writestr(path, data)
-    return target
 
 
 def test_library_wheel_missing(make_venv, wheelhouse: Path) -> None:  # type: ignore[no-untyped-def]
@@ -112,7 +95,7 @@ def test_library_wheel_missing(make_venv, wheelhouse: Path) -> None:  # type: ig
 def test_library_wheel_other_version(make_venv, wheelhouse: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     version = _version(wheelhouse)
     python = make_venv(["envpool[procgen]"])
-    other = _retag_version(_libs_wheel(wheelhouse), "0.0.1", tmp_path)
+    other = with_version(_libs_wheel(wheelhouse), "0.0.1", tmp_path, edit=_set_manifest_version("0.0.1"))
     make_venv.install(python, [str(other)], no_deps=True)
     res = run_python(python, MAKE)
     assert res.stdout.startswith("VersionSkewError"), res.stdout + res.stderr

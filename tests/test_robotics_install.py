@@ -3,19 +3,16 @@ for a missing, skewed or damaged mujoco-core or asset wheel. Venvs come from the
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import envpool
 import pytest
 
+import envpool
 from tests.helpers import run_python
+from tools.distfile import with_version
 
 pytestmark = pytest.mark.family("robotics")
 
@@ -43,34 +40,6 @@ def _wheel(directory: Path, pattern: str) -> Path:
     return wheels[0]
 
 
-def rewrite_version(wheel: Path, version: str, out_dir: Path) -> Path:
-    """A copy of ``wheel`` whose distribution version is ``version`` (METADATA, dist-info, RECORD)."""
-    name, old = wheel.name.split("-")[:2]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / wheel.name.replace(f"-{old}-", f"-{version}-", 1)
-    old_info, new_info = f"{name}-{old}.dist-info/", f"{name}-{version}.dist-info/"
-    members: dict[str, bytes] = {}
-    with zipfile.ZipFile(wheel) as zf:
-        for item in zf.infolist():
-            data = zf.read(item)
-            new_name = item.filename.replace(old_info, new_info, 1)
-            if new_name == new_info + "METADATA":
-                data = re.sub(rb"(?m)^Version: .*$", f"Version: {version}".encode(), data, count=1)
-            members[new_name] = data
-    record = []
-    for member, data in members.items():
-        if member.endswith(".dist-info/RECORD"):
-            continue
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{member},sha256={digest},{len(data)}")
-    record.append(f"{new_info}RECORD,,")
-    members[new_info + "RECORD"] = ("\n".join(record) + "\n").encode()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member, data in members.items():
-            zf.writestr(member, data)
-    return target
-
-
 def _library_in(python: Path) -> Path:
     proc = run_python(python, "from envpool import robotics_loader; print(robotics_loader.library_path())")
     assert proc.returncode == 0, proc.stderr
@@ -84,7 +53,7 @@ def test_missing_then_skewed_mujoco_core(make_venv: MakeVenv, thirdparty: Path, 
     assert "MissingExtraError" in proc.stderr and "needs mujoco-core, which is not installed" in proc.stderr
     assert PIP_LINE in proc.stderr
     # mujoco-core at another version (a copy of the real wheel, renumbered)
-    skewed = rewrite_version(_wheel(thirdparty, "mujoco_core-4.0.0-*.whl"), "3.3.7", tmp_path)
+    skewed = with_version(_wheel(thirdparty, "mujoco_core-4.0.0-*.whl"), "3.3.7", tmp_path)
     make_venv.install(python, [str(skewed)], no_deps=True)  # type: ignore[attr-defined]
     proc = run_python(python, RUN)
     assert proc.returncode != 0 and "VersionSkewError" in proc.stderr, proc.stderr
@@ -113,7 +82,7 @@ def test_full_install_then_damaged_libmujoco_then_skewed_assets(
     assert proc.returncode == 1 and "BrokenInstallError" in proc.stderr and "cannot be read" in proc.stderr
     # the asset wheel at another version
     assets = _wheel(wheelhouse, f"envpool_assets_robotics-{VERSION}-*.whl")
-    make_venv.install(python, [str(rewrite_version(assets, "0.0.9", tmp_path))], no_deps=True)  # type: ignore[attr-defined]
+    make_venv.install(python, [str(with_version(assets, "0.0.9", tmp_path))], no_deps=True)  # type: ignore[attr-defined]
     proc = run_python(python, RUN)
     assert proc.returncode == 1 and "VersionSkewError" in proc.stderr, proc.stderr
     assert f"needs envpool-assets-robotics=={VERSION}" in proc.stderr and "0.0.9 is installed" in proc.stderr

@@ -223,3 +223,25 @@ def write_sdist(
             info.linkname = target
             tf.addfile(info)
     return out
+
+
+def with_version(
+    wheel: Path, version: str, out_dir: Path, *, edit: Callable[[str, bytes], bytes] | None = None
+) -> Path:
+    """A copy of ``wheel`` that claims to be ``version``: file name, .dist-info name and METADATA.
+
+    Tests use it to stand in for another release of a sibling (version skew). ``edit(name, data)``
+    may change other members too (e.g. a manifest that records the version).
+    """
+    name, old = wheel.name.split("-")[:2]
+    old_info, new_info = f"{name}-{old}.dist-info/", f"{name}-{version}.dist-info/"
+    with zipfile.ZipFile(wheel) as zf:
+        rename = {n: n.replace(old_info, new_info, 1) for n in zf.namelist() if n.startswith(old_info)}
+
+    def retag(member: str, data: bytes) -> bytes:
+        if member == new_info + "METADATA":
+            data = re.sub(rb"(?m)^Version: .*$", f"Version: {version}".encode(), data, count=1)
+        return edit(member, data) if edit is not None else data
+
+    target = out_dir / wheel.name.replace(f"-{old}-", f"-{version}-", 1)
+    return rewrite_wheel(wheel, target, rename=rename, edit=retag)
