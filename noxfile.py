@@ -121,6 +121,17 @@ def bump(session: nox.Session) -> None:
     session.run("python", "-m", "tools.bump", *session.posargs)
 
 
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Footprint, release bytes, start-up, throughput and build time beside envpool 1.2.5.
+
+    Writes docs/benchmarks.md and docs/img/benchmarks.png from one run (several minutes; not part
+    of ``nox -s tests``). ``-- --quick`` gives a short, noisy run for development.
+    """
+    session.install("matplotlib", "nox")
+    session.run("python", "-m", "tools.bench", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff, mypy, the asset locks against the task registry, and the GitHub workflows.

@@ -1,0 +1,212 @@
+"""tools.bench's table rendering, ratios, verdicts and matrix arithmetic, on synthetic results."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tools.bench import footprint, release_bytes, report, throughput
+from tools.bench.common import cpu_model
+from tools.bench.stats import summarize
+from tools.bench.venvs import parse_report
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _fp_subject(key: str, project: int, third: int, site: int, install: list[float]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "label": key,
+        "requirements": [f"{key}==1"],
+        "ours": key.startswith("ours"),
+        "files": [
+            {"name": "envpool", "version": "1", "file": f"{key}.whl", "bytes": project, "project": True},
+            {"name": "numpy", "version": "2", "file": "numpy.whl", "bytes": third, "project": False},
+        ],
+        "download_bytes": project + third,
+        "project_bytes": project,
+        "thirdparty_bytes": third,
+        "site_packages_bytes": site,
+        "install_s": summarize(install).to_dict(),
+        "venv": "/nowhere",
+    }
+
+
+def _throughput_row(n: int, mode: str, ours: list[float], peer: list[float]) -> dict[str, Any]:
+    return {
+        "num_envs": n,
+        "mode": mode,
+        "batch_size": n if mode == "sync" else n // 2,
+        "sps": {"ours": summarize(ours).to_dict(), "peer": summarize(peer).to_dict()},
+        "raw": {"ours": ours, "peer": peer},
+        "ratios": {"peer": summarize([a / b for a, b in zip(ours, peer, strict=True)]).to_dict()},
+    }
+
+
+@pytest.fixture
+def results() -> dict[str, Any]:
+    machine = {"cores": 2, "cpu": "Test CPU", "kernel": "6.1", "machine": "x86_64", "python": "3.11", "date": "d"}
+    return {
+        "sections": {
+            "footprint": {
+                "machine": machine,
+                "quick": True,
+                "repeats": 1,
+                "skipped": [],
+                "commands": ["pip install envpool"],
+                "subjects": [
+                    _fp_subject("ours-core", 100_000, 17_000_000, 80_000_000, [5.0]),
+                    _fp_subject("peer-envpool", 300_000_000, 40_000_000, 950_000_000, [30.0]),
+                ],
+            },
+            "throughput": {
+                "machine": machine,
+                "quick": True,
+                "rounds": 3,
+                "seconds": 1.0,
+                "subjects": ["ours", "peer"],
+                "errors": [],
+                "commands": [],
+                "rows": [
+                    _throughput_row(1, "sync", [20.0, 22.0, 24.0], [10.0, 10.0, 10.0]),
+                    _throughput_row(8, "sync", [9.0, 11.0, 9.5], [10.0, 10.0, 10.0]),
+                    _throughput_row(64, "sync", [5.0, 5.0, 5.0], [10.0, 10.0, 10.0]),
+                ],
+            },
+        }
+    }
+
+
+def test_table_renders_and_escapes_pipes() -> None:
+    out = report.table(["a", "b"], [["1", "x|y"]])
+    assert out.splitlines() == ["| a | b |", "|---|---|", "| 1 | x\\|y |"]
+
+
+def test_ratio_handles_missing_values() -> None:
+    assert report.ratio(10.0, 4.0) == 2.5
+    assert math.isnan(report.ratio(1.0, 0.0))
+    assert math.isnan(report.ratio(None, 1.0))
+
+
+def test_footprint_ratios(results: dict[str, Any]) -> None:
+    r = report.footprint_ratios(results["sections"]["footprint"])
+    assert r["download"] == pytest.approx(340_000_000 / 17_100_000)
+    assert r["project"] == pytest.approx(3000.0)
+    assert r["install"] == pytest.approx(6.0)
+
+
+def test_targets_give_verdicts_and_reasons(results: dict[str, Any]) -> None:
+    rows = {row[0]: row for row in report.targets(results)}
+    total = rows["core-only download >= 100x smaller (all wheels)"]
+    assert total[2] == "short"
+    assert "numpy 17.0 MB" in total[3]
+    assert rows["core-only download >= 100x smaller (envpool's own wheels)"][2] == "met"
+    assert rows["CartPole sync 1 env: ours >= envpool 1.2.5 (ahead at 1 env)"][2] == "met"
+    eight = rows["CartPole sync 8 envs: ours >= envpool 1.2.5"]
+    assert eight[2] == "short"
+    assert "noise" in eight[3]
+    sixty_four = rows["CartPole sync 64 envs: ours >= envpool 1.2.5"]
+    assert sixty_four[2:] == ["short", "slower in every round"]
+
+
+def test_headlines_and_render(results: dict[str, Any]) -> None:
+    heads = report.headlines(results)
+    assert any("19.9x smaller" in h for h in heads)
+    assert any("1 env 2.20x, 8 envs 0.95x, 64 envs 0.50x" in h for h in heads)
+    doc = report.render(results)
+    assert "Quick run" in doc
+    assert "Test CPU" in doc
+    assert "## 3. Start-up" not in doc
+    assert "python -m tools.bench --sections startup" in doc
+
+
+def test_configs_are_sync_everywhere_and_async_above_one_env() -> None:
+    keys = [(c.num_envs, c.mode, c.batch_size) for c in throughput.configs()]
+    assert keys == [(1, "sync", 1), (8, "sync", 8), (64, "sync", 64), (8, "async", 4), (64, "async", 32)]
+
+
+def test_cpu_model() -> None:
+    assert cpu_model("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n") == "AMD EPYC 7B13"
+    assert cpu_model("") == "unknown"
+
+
+def test_project_files_are_envpool_distributions() -> None:
+    assert footprint.is_project_file("envpool")
+    assert footprint.is_project_file("envpool_assets_mujoco_large")
+    assert not footprint.is_project_file("envpoolx")
+    assert not footprint.is_project_file("mujoco-core")
+
+
+def test_parse_report_reads_local_files_and_refuses_remote() -> None:
+    item = {"metadata": {"name": "numpy", "version": "2.4.6"}, "download_info": {"url": "file:///c/numpy%2B1.whl"}}
+    (f,) = parse_report({"install": [item]})
+    assert (f.name, f.version, str(f.path)) == ("numpy", "2.4.6", "/c/numpy+1.whl")
+    item["download_info"] = {"url": "https://files.example/numpy.whl"}
+    with pytest.raises(RuntimeError, match="not from the local cache"):
+        parse_report({"install": [item]})
+
+
+def test_documented_matrix_without_cibuildwheel_config() -> None:
+    ids, source = release_bytes.matrix_from_config(None)
+    assert ids == list(release_bytes.DOCUMENTED_MATRIX)
+    assert "documented" in source
+
+
+def test_matrix_follows_the_build_selector() -> None:
+    cfg = {"build": "cp311-* cp312-*", "skip": "*musllinux*", "linux": {"archs": ["x86_64", "aarch64"]}}
+    ids, _ = release_bytes.matrix_from_config(cfg)
+    assert ids == [
+        "cp311-manylinux_x86_64",
+        "cp311-manylinux_aarch64",
+        "cp312-manylinux_x86_64",
+        "cp312-manylinux_aarch64",
+    ]
+    ids, _ = release_bytes.matrix_from_config({"build": ["cp313-*"]}, host_arch="x86_64")
+    assert ids == ["cp313-manylinux_x86_64", "cp313-musllinux_x86_64"]
+
+
+def test_abi3_collapses_later_pythons() -> None:
+    ids = ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64", "cp313-manylinux_x86_64"]
+    assert release_bytes.collapse_abi3(ids, "cp312") == [
+        ("cp311", "manylinux_x86_64"),
+        ("cp312-abi3", "manylinux_x86_64"),
+    ]
+    assert len(release_bytes.collapse_abi3(ids, None)) == 3
+
+
+def test_core_wheels_measure_built_and_estimate_the_rest(tmp_path: Path) -> None:
+    built = tmp_path / "envpool-9.9.9-cp311-cp311-manylinux_2_28_x86_64.whl"
+    built.write_bytes(b"x" * 1234)
+    core = release_bytes.PACKAGES[0]
+    arts = release_bytes.core_wheels(
+        [built], [("cp311", "manylinux_x86_64"), ("cp312-abi3", "manylinux_aarch64")], core
+    )
+    assert [(a.size, a.estimated_from) for a in arts] == [(1234, None), (1234, built.name)]
+    assert arts[1].filename.endswith("-cp312-abi3-manylinux_aarch64.whl")
+
+
+def test_linux_part_of_a_release() -> None:
+    assert release_bytes.is_linux_matrix_file("envpool-1.2.5-cp311-cp311-manylinux_2_28_aarch64.whl")
+    assert release_bytes.is_linux_matrix_file("envpool_assets-0.3.0-py3-none-any.whl")
+    assert not release_bytes.is_linux_matrix_file("envpool-1.2.5-cp311-cp311-win_amd64.whl")
+    assert not release_bytes.is_linux_matrix_file("envpool-1.2.5-cp311-cp311-macosx_11_0_arm64.whl")
+
+
+def test_a_failed_section_is_reported_not_dropped(results: dict[str, Any]) -> None:
+    results["sections"]["startup"] = {"error": "RuntimeError: probe crashed", "machine": {}, "quick": False}
+    doc = report.render(results)
+    assert "## startup" in doc
+    assert "**Failed:** `RuntimeError: probe crashed`" in doc
+    assert all("import" not in row[0] for row in report.targets(results))
+
+
+def test_command_line_overrides_the_quick_and_full_defaults() -> None:
+    from tools.bench.__main__ import FULL, QUICK, parse_args, resolve_params
+
+    assert resolve_params(parse_args(["--quick"])) == QUICK
+    assert resolve_params(parse_args([])) == FULL
+    p = resolve_params(parse_args(["--quick", "--rounds", "1", "--seconds", "0.2"]))
+    assert (p.rounds, p.seconds, p.startup_rounds) == (1, 0.2, QUICK.startup_rounds)

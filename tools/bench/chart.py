@@ -1,0 +1,142 @@
+"""docs/img/benchmarks.png: one figure of the run's headline measurements (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from tools.bench.stats import Summary
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+COLORS = {"ours": "#1f77b4", "peer": "#d62728", "gymnasium": "#7f7f7f"}
+LABELS = {"ours": "ours", "peer": "envpool 1.2.5", "gymnasium": "gymnasium sync"}
+
+
+def _s(d: dict[str, Any] | None) -> Summary:
+    return Summary.from_dict(d) if d else Summary(math.nan, math.nan, math.nan, 0)
+
+
+def _err(s: Summary) -> list[float]:
+    return [max(0.0, s.median - s.low), max(0.0, s.high - s.median)]
+
+
+def draw(results: dict[str, Any], out: Path) -> None:
+    """Write the PNG; panels whose section did not run say so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sec = {k: v for k, v in results.get("sections", {}).items() if "error" not in v}
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    (a_fp, a_st), (a_tp, a_ratio) = axes
+    quick = any(s.get("quick") for s in sec.values())
+    machine: dict[str, Any] = next((s["machine"] for s in sec.values() if s.get("machine")), {})
+    title = f"envpool split packages vs envpool 1.2.5 - {machine.get('cores', '?')} cores, {machine.get('date', '')}"
+    fig.suptitle(title + (" - QUICK RUN (noisy)" if quick else ""), fontsize=12)
+
+    fp = sec.get("footprint")
+    if fp:
+        subs = fp["subjects"]
+        names = [" ".join(s["requirements"]) for s in subs]
+        own = [s["project_bytes"] / 1e6 for s in subs]
+        third = [s["thirdparty_bytes"] / 1e6 for s in subs]
+        y = range(len(subs))
+        a_fp.barh(y, own, color="#1f77b4", label="envpool's own wheels")
+        a_fp.barh(y, third, left=own, color="#bbbbbb", label="third-party wheels")
+        for i, s in enumerate(subs):
+            a_fp.text((own[i] + third[i]) * 1.05, i, f"{s['download_bytes'] / 1e6:.1f} MB", va="center", fontsize=8)
+        a_fp.set_yticks(list(y), names, fontsize=8)
+        a_fp.set_xscale("log")
+        a_fp.set_xlim(0.05, max(o + t for o, t in zip(own, third, strict=True)) * 4)
+        a_fp.invert_yaxis()
+        a_fp.set_xlabel("MB downloaded (log)")
+        a_fp.legend(fontsize=8, loc="lower right")
+    else:
+        a_fp.text(0.5, 0.5, "footprint not measured", ha="center")
+        a_fp.axis("off")
+    a_fp.set_title("Download per install line")
+
+    st = sec.get("startup")
+    if st:
+        metrics = (("import_s", "import envpool"), ("first_step_s", "to first CartPole step"))
+        width = 0.8 / max(1, len(st["subjects"]))
+        for j, (name, subj) in enumerate(st["subjects"].items()):
+            vals = [_s(subj[m]) for m, _ in metrics]
+            xs = [i + j * width for i in range(len(metrics))]
+            a_st.bar(
+                xs,
+                [v.median for v in vals],
+                width,
+                yerr=[[_err(v)[0] for v in vals], [_err(v)[1] for v in vals]],
+                color=COLORS.get(name),
+                label=LABELS.get(name, name),
+                capsize=3,
+            )
+        a_st.set_xticks([i + width / 2 for i in range(len(metrics))], [m[1] for m in metrics])
+        a_st.set_yscale("log")
+        a_st.set_ylabel("seconds (log), median, min-max")
+        a_st.legend(fontsize=8)
+    else:
+        a_st.text(0.5, 0.5, "start-up not measured", ha="center")
+        a_st.axis("off")
+    a_st.set_title("Start-up")
+
+    tp = sec.get("throughput")
+    if tp:
+        rows = tp["rows"]
+        keys = [f"{r['mode']} {r['num_envs']}" for r in rows]
+        width = 0.8 / max(1, len(tp["subjects"]))
+        for j, name in enumerate(tp["subjects"]):
+            vals = [_s(r["sps"].get(name)) for r in rows]
+            xs = [i + j * width for i in range(len(rows))]
+            a_tp.bar(
+                xs,
+                [v.median for v in vals],
+                width,
+                yerr=[[_err(v)[0] for v in vals], [_err(v)[1] for v in vals]],
+                color=COLORS.get(name),
+                label=LABELS.get(name, name),
+                capsize=2,
+            )
+        a_tp.set_xticks([i + width for i in range(len(rows))], keys)
+        a_tp.set_yscale("log")
+        a_tp.set_ylabel("CartPole-v1 env steps/s (log)")
+        a_tp.set_xlabel("mode, num_envs")
+        a_tp.legend(fontsize=8)
+
+        ratios = [_s(r["ratios"].get("peer")) for r in rows]
+        a_ratio.bar(
+            range(len(rows)),
+            [v.median for v in ratios],
+            yerr=[[_err(v)[0] for v in ratios], [_err(v)[1] for v in ratios]],
+            color=COLORS["ours"],
+            capsize=3,
+        )
+        for i, v in enumerate(ratios):
+            if not math.isnan(v.median):
+                a_ratio.text(
+                    i,
+                    v.high if not math.isnan(v.high) else v.median,
+                    f"{v.median:.2f}x",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                )
+        a_ratio.axhline(1.0, color="black", lw=1, ls="--")
+        a_ratio.set_xticks(list(range(len(rows))), keys)
+        a_ratio.set_ylabel("ours / envpool 1.2.5 (round-by-round)")
+        a_ratio.set_xlabel("mode, num_envs")
+    else:
+        a_tp.text(0.5, 0.5, "throughput not measured", ha="center")
+        a_tp.axis("off")
+        a_ratio.axis("off")
+    a_tp.set_title("Throughput")
+    a_ratio.set_title("Throughput ratio, median and min-max over rounds")
+
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
