@@ -6,7 +6,10 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from email.parser import Parser
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True)

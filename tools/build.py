@@ -146,11 +146,28 @@ def _build_sdist(package: Package, out: Path) -> Path:
     return sdist
 
 
+#: One build environment for every build of the extension, whichever nox session runs it.
+BUILD_ENV = REPO / ".cache" / "build-env"
+
+
+def _build_env(package: Package) -> Path:
+    """The python of the shared build environment, with ``package``'s build requirements installed.
+
+    Building without isolation from this one environment keeps every path the CMake cache records
+    stable, so a warm rebuild compiles only what changed.
+    """
+    python = BUILD_ENV / "bin" / "python"
+    if not python.exists():
+        _run(["uv", "venv", "--quiet", "--python", sys.executable, str(BUILD_ENV)])
+    # cmake and ninja are what scikit-build-core would add to an isolated build environment.
+    requirements = [*_build_requirements(package), "cmake>=3.26", "ninja"]
+    _run(["uv", "pip", "install", "--quiet", "--python", str(python), *requirements])
+    return python
+
+
 def _build_extension(package: Package, out: Path) -> None:
     _build_sdist(package, out)
-    # Building without isolation, from build requirements installed in this environment, keeps
-    # every path the CMake cache records stable, so a warm rebuild compiles only what changed.
-    _run(["uv", "pip", "install", "--quiet", "--python", sys.executable, *_build_requirements(package)])
+    python = _build_env(package)
     build_dir = REPO / "build" / package.path.name / "{wheel_tag}"
     with tempfile.TemporaryDirectory() as tmp:
         _run(
@@ -160,7 +177,7 @@ def _build_extension(package: Package, out: Path) -> None:
                 "--wheel",
                 "--no-build-isolation",
                 "--python",
-                sys.executable,
+                str(python),
                 "--out-dir",
                 tmp,
                 f"--config-setting=build-dir={build_dir}",
