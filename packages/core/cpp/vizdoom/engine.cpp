@@ -117,6 +117,17 @@ std::shared_ptr<const Level> BuildLevel(const std::string& resource_wad, const s
     if (d != defs.end()) {
       idx = static_cast<int>(lv->textures.size());
       lv->textures.push_back(ToRgb(ComposeTexture(*res, d->second), pal));
+    } else if (int f = FindFlat(*res, name); f >= 0 && res->Size(f) >= 4096) {
+      // ZDoom lets walls use flats (the scenario maps do): a 64x64 texture from the flat
+      Picture p;
+      p.width = p.height = 64;
+      p.index.resize(4096);
+      p.opaque.assign(4096, 1);
+      const std::uint8_t* fd = res->Data(f);
+      for (int x = 0; x < 64; ++x)
+        for (int y = 0; y < 64; ++y) p.index[static_cast<std::size_t>(x * 64 + y)] = fd[y * 64 + x];
+      idx = static_cast<int>(lv->textures.size());
+      lv->textures.push_back(ToRgb(p, pal));
     }
     tex_index[name] = idx;
     return idx;

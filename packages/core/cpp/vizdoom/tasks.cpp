@@ -121,11 +121,13 @@ class DoomNav : public Env {
   void SetState(const std::vector<double>& s, const ObsOut& out) override {
     if (s.size() != 3 && s.size() != 4)
       throw std::invalid_argument("DoomNav state is [x, y, angle_degrees] or [x, y, angle_degrees, health]");
-    if (!world_.Fits(s[0], s[1]) && world_.SectorAt(s[0], s[1]) < 0)
+    if (!std::isfinite(s[0]) || !std::isfinite(s[1]) || !std::isfinite(s[2]) || world_.SectorAt(s[0], s[1]) < 0)
       throw std::invalid_argument("position (" + std::to_string(s[0]) + ", " + std::to_string(s[1]) +
                                   ") is outside the map");
+    if (s.size() == 4 && !(std::isfinite(s[3]) && s[3] >= 1 && s[3] <= 200))
+      throw std::invalid_argument("health must be in [1, 200], got " + std::to_string(s[3]));
     world_.Place(s[0], s[1], s[2]);
-    if (s.size() == 4) world_.health = std::clamp(static_cast<int>(s[3]), 1, 200);
+    if (s.size() == 4) world_.health = static_cast<int>(s[3]);
     world_.Render(out.Field<std::uint8_t>(0), o_.height, o_.width);
   }
 

@@ -1,0 +1,131 @@
+"""Build the WAD reader with AddressSanitizer + UBSan and run it over the bad-WAD corpus and real WADs.
+
+    python -m tools.sanitize_wad [REAL.wad ...] [--assets DIR] [--cxx g++] [--build-dir DIR]
+
+Every file of tests/fixtures/bad_wads/ must be rejected with a ValueError (WadError) naming the
+lump listed in its manifest; each real WAD given on the command line (e.g. freedoom2.wad and the
+scenario wads, when available) must parse completely. With --assets (a directory laid out like
+envpool_assets_vizdoom.root()), the engine and the three DoomNav tasks are also built with the
+sanitizers and stepped with random actions. Any sanitizer report aborts the driver
+(-fno-sanitize-recover=all), which fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = REPO / "packages" / "core" / "cpp" / "vizdoom"
+CORPUS = REPO / "tests" / "fixtures" / "bad_wads"
+FLAGS = [
+    "-std=c++17",
+    "-O1",
+    "-g",
+    "-fno-omit-frame-pointer",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-Wall",
+    "-Wextra",
+]
+
+
+def build(cxx: str, out: Path, extra: list[str] | None = None) -> Path:
+    """Compile wad.cpp + wad_check.cpp with the sanitizers into ``out``; return the binary."""
+    binary = out / "wad_check_asan"
+    cmd = [
+        cxx,
+        *FLAGS,
+        *(extra or []),
+        "-I",
+        str(SOURCES),
+        str(SOURCES / "wad.cpp"),
+        str(SOURCES / "wad_check.cpp"),
+        "-o",
+        str(binary),
+    ]
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    return binary
+
+
+def build_engine(cxx: str, out: Path) -> Path:
+    """Compile the reader, engine and tasks with engine_check.cpp and the sanitizers; return the binary."""
+    binary = out / "engine_check_asan"
+    sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "tasks.cpp", "engine_check.cpp")]
+    cmd = [cxx, *FLAGS, "-I", str(SOURCES), "-I", str(SOURCES.parent), *map(str, sources), "-o", str(binary)]
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    return binary
+
+
+def run(binary: Path, args: Sequence[Path | int]) -> list[str]:
+    """Run a driver with ``args``; return its output lines (raises if it fails)."""
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1", UBSAN_OPTIONS="print_stacktrace=1")
+    proc = subprocess.run(
+        [str(binary), *map(str, args)], check=False, capture_output=True, text=True, env=env, timeout=900
+    )
+    sys.stdout.write(proc.stdout)
+    sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"wad_check failed with exit code {proc.returncode} (sanitizer report or reader bug above)")
+    return proc.stdout.splitlines()
+
+
+def check(binary: Path, real: list[Path]) -> int:
+    """Run the corpus and the real WADs; return the number of problems found."""
+    manifest: dict[str, str] = json.loads((CORPUS / "manifest.json").read_text())
+    problems = 0
+    lines = run(binary, [CORPUS / name for name in sorted(manifest)])
+    for name, line in zip(sorted(manifest), lines, strict=True):
+        lump = manifest[name]
+        want = ": header:" if lump == "header" else f"lump '{lump}'"
+        if not (line.startswith("ValueError ") and name in line and want in line):
+            print(f"PROBLEM {name}: expected a ValueError naming {want!r}, got: {line}")
+            problems += 1
+    if real:
+        for path, line in zip(real, run(binary, real), strict=True):
+            if not line.startswith("ok "):
+                print(f"PROBLEM {path}: a real WAD must parse, got: {line}")
+                problems += 1
+    print(f"sanitize_wad: {len(manifest)} bad WADs, {len(real)} real WADs, {problems} problems")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("real", nargs="*", type=Path, help="real WAD files that must parse (optional)")
+    parser.add_argument("--assets", type=Path, default=None, help="asset root: also step the tasks")
+    parser.add_argument("--steps", type=int, default=2000, help="random steps per task with --assets")
+    parser.add_argument("--cxx", default=os.environ.get("CXX", "g++"))
+    parser.add_argument("--build-dir", type=Path, default=None, help="where to put the binary (default: a temp dir)")
+    args = parser.parse_args(argv)
+    if shutil.which(args.cxx) is None:
+        raise SystemExit(f"compiler {args.cxx!r} not found: install g++ (apt-get install g++) or pass --cxx")
+    missing = [p for p in args.real if not p.is_file()]
+    if missing:
+        raise SystemExit(f"real WAD(s) not found: {', '.join(map(str, missing))}")
+    if args.assets is not None and not (args.assets / "freedoom2.wad").is_file():
+        raise SystemExit(f"--assets {args.assets} has no freedoom2.wad")
+    with tempfile.TemporaryDirectory(prefix="sanitize_wad_") as tmp:
+        out = args.build_dir or Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        problems = check(build(args.cxx, out), args.real)
+        if args.assets is not None:
+            run(build_engine(args.cxx, out), [args.assets, args.steps])
+        return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
