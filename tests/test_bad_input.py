@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import envpool
 import numpy as np
 import pytest
+
+import envpool
 
 
 def test_unknown_id_lists_close_matches() -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import envpool
 import gymnasium
 import numpy as np
 import pytest
+
+import envpool
 
 Policy = Callable[[np.ndarray, np.random.Generator], Any]
 

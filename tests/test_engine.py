@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import envpool
 import gymnasium
 import numpy as np
 import pytest
+
+import envpool
 
 
 def test_sync_step_returns_every_env_in_order() -> None:

@@ -21,8 +21,9 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import envpool
 import pytest
+
+import envpool
 from envpool.assets import verify_tree
 from envpool.tasks import assets_of
 

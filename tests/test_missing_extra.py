@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import envpool
 import pytest
+
+import envpool
 from envpool.families import FAMILIES
 from envpool.tasks import TASKS
 

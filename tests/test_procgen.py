@@ -176,8 +176,9 @@ def test_noop_keys_do_not_move() -> None:
 
 
 def test_qt_comes_from_the_library_wheel() -> None:
-    import envpool
     import envpool_procgen_libs
+
+    import envpool
 
     envpool.make("QtMaze-v0")
     from envpool import _procgen  # type: ignore[attr-defined]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import envpool
 import pytest
+
+import envpool
 from envpool.families import installed_version
 
 pytestmark = pytest.mark.family_absent("robotics")

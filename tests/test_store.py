@@ -14,8 +14,9 @@ import subprocess
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import envpool
 import pytest
+
+import envpool
 from envpool.tasks import assets_of
 
 if TYPE_CHECKING:

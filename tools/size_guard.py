@@ -58,7 +58,7 @@ def _mb(n: int) -> str:
 def render(rows: list[Row]) -> str:
     """A markdown table of the rows."""
     lines = [
-        "| artifact | bytes | share of 100 MB | budget | status | five largest files (compressed in wheels, raw in sdists) |",
+        "| artifact | bytes | share of 100 MB | budget | status | five largest files (compressed; raw in sdists) |",
         "|---|---:|---:|---:|---|---|",
     ]
     for r in rows:

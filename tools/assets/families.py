@@ -53,9 +53,7 @@ def _vizdoom_files(tree: Tree, roots: list[str]) -> list[str]:
             if sep and key.strip().lower().replace("_", "") == "doomscenariopath":
                 wad = posixpath.normpath(posixpath.join(posixpath.dirname(cfg), value.strip()))
                 if wad not in roots:
-                    raise AssetError(
-                        f"{cfg}: doom_scenario_path {value.strip()} is not listed in tasks.py"
-                    )
+                    raise AssetError(f"{cfg}: doom_scenario_path {value.strip()} is not listed in tasks.py")
     return sorted(roots)
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from envpool._version import __version__
 from envpool.errors import MissingExtraError, VersionSkewError
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 @dataclass(frozen=True)
