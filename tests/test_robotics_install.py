@@ -113,3 +113,27 @@ def test_envpool_and_mujoco_core_in_separate_target_dirs(
     assert "STEPPED" in proc.stdout
     loaded = proc.stdout.split("LOADED ", 1)[1].strip()
     assert Path(loaded).resolve() == libraries[0].resolve()
+
+
+def test_platlib_and_purelib_differ(make_venv: MakeVenv, wheelhouse: Path, thirdparty: Path) -> None:
+    """As on distributions whose platlib is lib64: platform wheels in one site dir, pure ones in another."""
+    python = make_venv(["numpy", "gymnasium", "platformdirs", "filelock", f"envpool-assets-robotics=={VERSION}"])
+    venv = python.parent.parent
+    (purelib,) = venv.glob("lib/python3.*/site-packages")
+    lib64 = venv / "lib64"
+    if lib64.is_symlink():
+        lib64.unlink()
+    platlib = lib64 / purelib.parent.name / "site-packages"
+    platlib.mkdir(parents=True)
+    # site.py adds a platlib that differs from purelib as a site dir of its own; so does this .pth.
+    (purelib / "zz_platlib.pth").write_text(f"import site; site.addsitedir({str(platlib)!r})\n")
+    uv = str(Path(sys.executable).parent / "uv")
+    cmd = [uv, "pip", "install", "--quiet", "--python", str(python), "--no-index", "--no-deps"]
+    cmd += ["--find-links", str(wheelhouse), "--find-links", str(thirdparty), "--target", str(platlib)]
+    subprocess.run([*cmd, f"envpool=={VERSION}", "mujoco-core==4.0.0"], check=True)
+    assert not list(purelib.glob("envpool/")) and not list(purelib.rglob("libmujoco*"))
+    proc = run_python(python, RUN)
+    assert proc.returncode == 0, proc.stderr
+    assert "STEPPED" in proc.stdout
+    loaded = Path(proc.stdout.split("LOADED ", 1)[1].strip())
+    assert loaded.resolve().is_relative_to(platlib.resolve())

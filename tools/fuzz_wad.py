@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tools.sanitize_wad import build
+
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "packages" / "core" / "cpp" / "vizdoom"
 CORPUS = REPO / "tests" / "fixtures" / "bad_wads"
@@ -76,24 +78,8 @@ def report(work: Path, engine: str) -> None:
 
 def run_libfuzzer(cxx: str, seconds: int, seeds: Path, work: Path) -> int:
     """Build and run the libFuzzer target; return its exit code."""
-    binary = work / "wad_fuzzer"
-    cmd = [
-        cxx,
-        "-std=c++17",
-        "-O1",
-        "-g",
-        "-DWAD_FUZZER",
-        "-fsanitize=fuzzer,address,undefined",
-        "-fno-sanitize-recover=all",
-        "-I",
-        str(SOURCES),
-        str(SOURCES / "wad.cpp"),
-        str(SOURCES / "wad_check.cpp"),
-        "-o",
-        str(binary),
-    ]
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    # The sanitized build of tools.sanitize_wad, plus libFuzzer's entry point.
+    binary = build(cxx, work, extra=["-DWAD_FUZZER", "-fsanitize=fuzzer"], name="wad_fuzzer")
     live = work / "corpus"
     live.mkdir(exist_ok=True)
     args = [

@@ -219,6 +219,27 @@ def probe(python: Path, expected: set[str], version: str, outcome: Outcome) -> N
                 outcome.problems.append(f"{label} is not installed but gave {rec['status']}: {rec.get('message', '')}")
 
 
+#: Distributions no install of ours may pull in: MuJoCo's Python bindings and rendering stack
+#: (the robotics extra needs only the mujoco-core library wheel).
+FORBIDDEN = frozenset({"mujoco", "mujoco-studio", "glfw", "pyopengl"})
+
+
+def check_doctor(python: Path, expected: set[str], outcome: Outcome) -> None:
+    """``envpool doctor --json`` in the venv must call installed families ready and the others missing."""
+    proc = _run([str(python), "-m", "envpool", "doctor", "--json"], cwd=tempfile.gettempdir())
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        outcome.problems.append(f"envpool doctor --json printed no JSON: {proc.stderr.strip()[-500:]}")
+        return
+    for rec in report["families"]:
+        want = "ready" if rec["name"] in expected else "missing"
+        if rec["status"] != want:
+            outcome.problems.append(f"envpool doctor calls {rec['name']} {rec['status']}, expected {want}")
+    if proc.returncode != 0:
+        outcome.problems.append(f"envpool doctor exited {proc.returncode} in a healthy venv")
+
+
 def family_extras_of(python: Path) -> dict[str, str | None]:
     """Family name -> extra, read from the installed envpool.families."""
     code = (
@@ -251,6 +272,8 @@ def run_one(installer: Installer, extra: str | None, version: str, links: Sequen
         for name, ver in sorted(installed(python).items()):
             if name in baseline:
                 continue
+            if name in FORBIDDEN:
+                outcome.problems.append(f"{req} installed {name}=={ver}, which nothing of ours needs")
             wheel = wheel_used(name, ver, links)
             if wheel is None:
                 outcome.problems.append(f"no wheel file found for installed {name}=={ver}")
@@ -260,7 +283,9 @@ def run_one(installer: Installer, extra: str | None, version: str, links: Sequen
         if installer == "pip" and baseline:
             _run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", *sorted(baseline)])
         outcome.on_disk = disk_usage(site_packages(python))
-        probe(python, families_for(extra, family_extras_of(python)), version, outcome)
+        expected = families_for(extra, family_extras_of(python))
+        probe(python, expected, version, outcome)
+        check_doctor(python, expected, outcome)
     except (RuntimeError, OSError, ValueError) as exc:
         outcome.problems.append(str(exc))
     finally:

@@ -40,9 +40,9 @@ FLAGS = [
 ]
 
 
-def build(cxx: str, out: Path, extra: list[str] | None = None) -> Path:
-    """Compile wad.cpp + wad_check.cpp with the sanitizers into ``out``; return the binary."""
-    binary = out / "wad_check_asan"
+def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_check_asan") -> Path:
+    """Compile wad.cpp + wad_check.cpp with the sanitizers (and ``extra`` flags) into ``out/name``."""
+    binary = out / name
     cmd = [
         cxx,
         *FLAGS,
