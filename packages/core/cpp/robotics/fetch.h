@@ -195,21 +195,7 @@ class FetchEnv : public Env {
 
   // state = qpos (nq) + qvel (nv) + desired_goal (3), applied on top of a reset.
   void SetState(const std::vector<double>& state, const ObsOut& out) override {
-    const mjModel* m = s_->model.get();
-    std::size_t nq = static_cast<std::size_t>(m->nq);
-    std::size_t nv = static_cast<std::size_t>(m->nv);
-    if (state.size() != nq + nv + kGoal)
-      throw std::invalid_argument("set_state() expects qpos (" + std::to_string(nq) + ") + qvel (" +
-                                  std::to_string(nv) + ") + goal (3) = " + std::to_string(nq + nv + kGoal) +
-                                  " values, got " + std::to_string(state.size()));
-    for (double v : state)
-      if (!std::isfinite(v)) throw std::invalid_argument("set_state() values must be finite");
-    std::vector<double> qpos(state.begin(), state.begin() + static_cast<std::ptrdiff_t>(nq));
-    std::vector<double> qvel(state.begin() + static_cast<std::ptrdiff_t>(nq),
-                             state.begin() + static_cast<std::ptrdiff_t>(nq + nv));
-    ResetData(m, d_.get(), s_->initial_time, qpos, qvel);
-    mj_forward(m, d_.get());
-    std::copy(state.end() - kGoal, state.end(), goal_.begin());
+    ApplyFlatState(s_->model.get(), d_.get(), s_->initial_time, state, goal_.data(), kGoal);
     WriteObs(out);
   }
 

@@ -5,6 +5,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -204,6 +205,27 @@ inline void ResetData(const mjModel* m, mjData* d, double time, const std::vecto
   std::copy(qpos.begin(), qpos.end(), d->qpos);
   std::copy(qvel.begin(), qvel.end(), d->qvel);
   // gymnasium-robotics writes `data.act[:] = None` (NaN) when na != 0; every model here has na == 0.
+}
+
+// Applies a parity-test state on top of a reset: qpos (nq), qvel (nv), then `goal_size` goal values
+// written to `goal`. Validates the length and that every value is finite before touching anything.
+inline void ApplyFlatState(const mjModel* m, mjData* d, double initial_time, const std::vector<double>& state,
+                           double* goal, std::size_t goal_size) {
+  std::size_t nq = static_cast<std::size_t>(m->nq);
+  std::size_t nv = static_cast<std::size_t>(m->nv);
+  if (state.size() != nq + nv + goal_size)
+    throw std::invalid_argument("set_state() expects qpos (" + std::to_string(nq) + ") + qvel (" +
+                                std::to_string(nv) + ") + goal (" + std::to_string(goal_size) +
+                                ") = " + std::to_string(nq + nv + goal_size) + " values, got " +
+                                std::to_string(state.size()));
+  for (double v : state)
+    if (!std::isfinite(v)) throw std::invalid_argument("set_state() values must be finite");
+  std::vector<double> qpos(state.begin(), state.begin() + static_cast<std::ptrdiff_t>(nq));
+  std::vector<double> qvel(state.begin() + static_cast<std::ptrdiff_t>(nq),
+                           state.begin() + static_cast<std::ptrdiff_t>(nq + nv));
+  ResetData(m, d, initial_time, qpos, qvel);
+  mj_forward(m, d);
+  std::copy(state.end() - static_cast<std::ptrdiff_t>(goal_size), state.end(), goal);
 }
 
 // Installs, once, an error handler that turns mju_error into a C++ exception instead of exit(),
