@@ -110,6 +110,20 @@ def families_for(extra: str | None, family_extras: dict[str, str | None]) -> set
     return {f for f, e in family_extras.items() if e is None or extra in ("all", e)}
 
 
+def expected_ours(extra: str | None, version: str) -> dict[str, str]:
+    """Our distributions (canonical name -> version) that ``envpool[extra]`` must install, and no others."""
+    siblings = [p.distribution for p in release_set.PACKAGES if p.extra and extra in (p.extra, "all")]
+    return {"envpool": version, **{canonicalize_name(d): version for d in siblings}}
+
+
+def check_ours(found: dict[str, str], extra: str | None, version: str, outcome: Outcome) -> None:
+    """Exactly the expected envpool distributions, each at ``version``."""
+    ours = {n: v for n, v in found.items() if n in OURS}
+    want = expected_ours(extra, version)
+    if ours != want:
+        outcome.problems.append(f"installed {ours} of our distributions, expected exactly {want}")
+
+
 def requirement(extra: str | None, version: str) -> str:
     """The requirement string installed for one combination."""
     return f"envpool=={version}" if extra is None else f"envpool[{extra}]=={version}"
@@ -219,6 +233,9 @@ def probe(python: Path, expected: set[str], version: str, outcome: Outcome) -> N
                 outcome.problems.append(f"{label} is not installed but gave {rec['status']}: {rec.get('message', '')}")
 
 
+#: Our distributions, as canonical names.
+OURS = frozenset(canonicalize_name(p.distribution) for p in release_set.PACKAGES)
+
 #: Distributions no install of ours may pull in: MuJoCo's Python bindings and rendering stack
 #: (the robotics extra needs only the mujoco-core library wheel).
 FORBIDDEN = frozenset({"mujoco", "mujoco-studio", "glfw", "pyopengl"})
@@ -269,7 +286,9 @@ def run_one(installer: Installer, extra: str | None, version: str, links: Sequen
                 f"install failed (offline; run python -m tools.thirdparty?): {proc.stderr.strip()[-800:]}"
             )
             return outcome
-        for name, ver in sorted(installed(python).items()):
+        found = installed(python)
+        check_ours(found, extra, version, outcome)
+        for name, ver in sorted(found.items()):
             if name in baseline:
                 continue
             if name in FORBIDDEN:

@@ -1,0 +1,28 @@
+"""The install matrix's own judgements: which of our distributions each extra must bring."""
+
+from __future__ import annotations
+
+from tools.install_matrix import Outcome, check_ours, expected_ours
+
+
+def test_expected_distributions_per_extra() -> None:
+    assert expected_ours(None, "1.0") == {"envpool": "1.0"}
+    assert expected_ours("vizdoom", "1.0") == {"envpool": "1.0", "envpool-assets-vizdoom": "1.0"}
+    assert set(expected_ours("all", "1.0")) == {
+        "envpool",
+        "envpool-assets-vizdoom",
+        "envpool-assets-robotics",
+        "envpool-procgen-libs",
+    }
+
+
+def test_an_unexpected_or_skewed_sibling_is_a_problem() -> None:
+    ok = Outcome("uv", "envpool[vizdoom]==1.0")
+    check_ours({"envpool": "1.0", "envpool-assets-vizdoom": "1.0", "numpy": "2.0"}, "vizdoom", "1.0", ok)
+    assert ok.problems == []
+    extra = Outcome("uv", "envpool==1.0")
+    check_ours({"envpool": "1.0", "envpool-procgen-libs": "1.0"}, None, "1.0", extra)
+    assert "expected exactly" in extra.problems[0]
+    skew = Outcome("pip", "envpool[vizdoom]==1.0")
+    check_ours({"envpool": "1.0", "envpool-assets-vizdoom": "0.9"}, "vizdoom", "1.0", skew)
+    assert skew.problems
