@@ -38,9 +38,9 @@ def _extras() -> list[str]:
     return combos
 
 
-def _build_wheelhouse(session: nox.Session, *, reuse: bool) -> None:
+def _build_wheelhouse(session: nox.Session, *, reuse: bool, packages: list[str] | None = None) -> None:
     session.install(*BUILD_TOOLS)
-    session.run("python", "-m", "tools.build", *(["--reuse"] if reuse else []), *session.posargs)
+    session.run("python", "-m", "tools.build", *(["--reuse"] if reuse else []), *(packages or []))
     session.run("python", "-m", "tools.size_guard", str(WHEELHOUSE))
 
 
@@ -50,7 +50,7 @@ def build(session: nox.Session) -> None:
 
     Positional arguments limit the build to those package directories, e.g. ``-- packages/core``.
     """
-    _build_wheelhouse(session, reuse=False)
+    _build_wheelhouse(session, reuse=False, packages=session.posargs)
 
 
 @nox.session
