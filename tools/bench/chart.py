@@ -22,6 +22,21 @@ def _err(s: Summary) -> list[float]:
     return [max(0.0, s.median - s.low), max(0.0, s.high - s.median)]
 
 
+def _bars(ax: Any, x: list[float], values: list[Summary], **style: Any) -> None:
+    """Bars at the medians with min-max error bars."""
+    errors = [_err(v) for v in values]
+    ax.bar(x, [v.median for v in values], yerr=[[e[0] for e in errors], [e[1] for e in errors]], **style)
+
+
+def _grouped_bars(ax: Any, groups: int, series: list[tuple[str, list[Summary]]], capsize: int) -> float:
+    """One bar per series in each of ``groups`` groups, coloured per subject; returns the bar width."""
+    width = 0.8 / max(1, len(series))
+    for j, (name, values) in enumerate(series):
+        xs = [i + j * width for i in range(groups)]
+        _bars(ax, xs, values, width=width, color=COLORS.get(name), label=LABELS.get(name, name), capsize=capsize)
+    return width
+
+
 def draw(results: dict[str, Any], out: Path) -> None:
     """Write the PNG; panels whose section did not run say so."""
     import matplotlib
@@ -62,19 +77,8 @@ def draw(results: dict[str, Any], out: Path) -> None:
     st = sec.get("startup")
     if st:
         metrics = (("import_s", "import envpool"), ("first_step_s", "to first CartPole step"))
-        width = 0.8 / max(1, len(st["subjects"]))
-        for j, (name, subj) in enumerate(st["subjects"].items()):
-            vals = [_s(subj[m]) for m, _ in metrics]
-            xs = [i + j * width for i in range(len(metrics))]
-            a_st.bar(
-                xs,
-                [v.median for v in vals],
-                width,
-                yerr=[[_err(v)[0] for v in vals], [_err(v)[1] for v in vals]],
-                color=COLORS.get(name),
-                label=LABELS.get(name, name),
-                capsize=3,
-            )
+        series = [(name, [_s(subj[m]) for m, _ in metrics]) for name, subj in st["subjects"].items()]
+        width = _grouped_bars(a_st, len(metrics), series, capsize=3)
         a_st.set_xticks([i + width / 2 for i in range(len(metrics))], [m[1] for m in metrics])
         a_st.set_yscale("log")
         a_st.set_ylabel("seconds (log), median, min-max")
@@ -88,19 +92,8 @@ def draw(results: dict[str, Any], out: Path) -> None:
     if tp:
         rows = tp["rows"]
         keys = [f"{r['mode']} {r['num_envs']}" for r in rows]
-        width = 0.8 / max(1, len(tp["subjects"]))
-        for j, name in enumerate(tp["subjects"]):
-            vals = [_s(r["sps"].get(name)) for r in rows]
-            xs = [i + j * width for i in range(len(rows))]
-            a_tp.bar(
-                xs,
-                [v.median for v in vals],
-                width,
-                yerr=[[_err(v)[0] for v in vals], [_err(v)[1] for v in vals]],
-                color=COLORS.get(name),
-                label=LABELS.get(name, name),
-                capsize=2,
-            )
+        series = [(name, [_s(r["sps"].get(name)) for r in rows]) for name in tp["subjects"]]
+        width = _grouped_bars(a_tp, len(rows), series, capsize=2)
         a_tp.set_xticks([i + width for i in range(len(rows))], keys)
         a_tp.set_yscale("log")
         a_tp.set_ylabel("CartPole-v1 env steps/s (log)")
@@ -108,13 +101,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
         a_tp.legend(fontsize=8)
 
         ratios = [_s(r["ratios"].get("peer")) for r in rows]
-        a_ratio.bar(
-            range(len(rows)),
-            [v.median for v in ratios],
-            yerr=[[_err(v)[0] for v in ratios], [_err(v)[1] for v in ratios]],
-            color=COLORS["ours"],
-            capsize=3,
-        )
+        _bars(a_ratio, [float(i) for i in range(len(rows))], ratios, color=COLORS["ours"], capsize=3)
         for i, v in enumerate(ratios):
             if not math.isnan(v.median):
                 a_ratio.text(
