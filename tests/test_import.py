@@ -5,22 +5,35 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import run_python
 
+# Run in a fresh interpreter: which modules a statement loads, and what it printed on stderr.
+PROBE = (
+    "import json, sys, envpool\n"
+    "{statement}\n"
+    "print(json.dumps({{'file': envpool.__file__, 'result': result, "
+    "'modules': sorted(m for m in sys.modules if m.startswith(('envpool', 'numpy', 'gymnasium')))}}))"
+)
+
+
+def probe(statement: str) -> tuple[dict[str, Any], str]:
+    """Execute ``statement`` (which sets ``result``) after ``import envpool`` in a new process."""
+    proc = run_python(Path(sys.executable), PROBE.format(statement=statement))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def families_loaded(modules: list[str]) -> list[str]:
+    return [m for m in modules if m.startswith("envpool._") and m != "envpool._version"]
+
 
 def test_import_loads_no_family_and_no_heavy_dependency() -> None:
-    code = (
-        "import json, sys, envpool\n"
-        "print(json.dumps({'file': envpool.__file__, 'version': envpool.__version__, "
-        "'modules': sorted(m for m in sys.modules if m.startswith(('envpool', 'numpy', 'gymnasium')))}))"
-    )
-    result = run_python(Path(sys.executable), code)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # no warnings on import
-    data = json.loads(result.stdout)
+    data, stderr = probe("result = None")
+    assert stderr == ""  # no warnings on import
     assert not [m for m in data["modules"] if m.startswith(("numpy", "gymnasium"))], data["modules"]
-    assert not [m for m in data["modules"] if m.startswith("envpool._") and m != "envpool._version"], data["modules"]
+    assert families_loaded(data["modules"]) == []
     assert "site-packages" in data["file"]
 
 
@@ -31,25 +44,13 @@ def test_version_is_the_release_set_version(repo_root: Path) -> None:
 
 
 def test_list_all_envs_needs_no_extension() -> None:
-    code = (
-        "import json, sys, envpool\n"
-        "ids = envpool.list_all_envs()\n"
-        "print(json.dumps([ids, [m for m in sys.modules if m.startswith('envpool._') and m != 'envpool._version']]))"
-    )
-    result = run_python(Path(sys.executable), code)
-    assert result.returncode == 0, result.stderr
-    ids, loaded = json.loads(result.stdout)
+    data, _ = probe("result = envpool.list_all_envs()")
+    ids = data["result"]
     assert "CartPole-v1" in ids and len(ids) == len(set(ids))
-    assert loaded == []
+    assert families_loaded(data["modules"]) == []
 
 
 def test_make_loads_only_the_family_it_needs() -> None:
-    code = (
-        "import json, sys, envpool\n"
-        "env = envpool.make('CartPole-v1', num_envs=2)\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('envpool._') and m != 'envpool._version')))"
-    )
-    result = run_python(Path(sys.executable), code)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == ["envpool._classic_control"]
-    assert result.stderr == ""
+    data, stderr = probe("envpool.make('CartPole-v1', num_envs=2); result = None")
+    assert families_loaded(data["modules"]) == ["envpool._classic_control"]
+    assert stderr == ""
