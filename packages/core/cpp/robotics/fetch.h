@@ -188,7 +188,7 @@ class FetchEnv : public Env {
     }
     double dist = WriteObs(out);
     StepOutcome r;
-    r.reward = dense_ ? -dist : (dist > p_.distance_threshold ? -1.0 : -0.0);
+    r.reward = GoalReward(dist, p_.distance_threshold, dense_);
     r.terminated = false;
     return r;
   }

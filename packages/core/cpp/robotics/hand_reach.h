@@ -135,7 +135,7 @@ class HandReachEnv : public Env {
     for (int k = 0; k < kHandSubsteps; ++k) mj_step(m, d);
     double dist = WriteObs(out);
     StepOutcome r;
-    r.reward = dense_ ? -dist : (dist > kHandDistanceThreshold ? -1.0 : -0.0);
+    r.reward = GoalReward(dist, kHandDistanceThreshold, dense_);
     return r;
   }
 

@@ -207,6 +207,13 @@ inline void ResetData(const mjModel* m, mjData* d, double time, const std::vecto
   // gymnasium-robotics writes `data.act[:] = None` (NaN) when na != 0; every model here has na == 0.
 }
 
+// gymnasium-robotics' compute_reward(): the negative distance to the goal (dense), or -1 while
+// farther than the threshold and -0.0 within it (sparse, the sign as numpy computes it).
+inline double GoalReward(double distance, double threshold, bool dense) {
+  if (dense) return -distance;
+  return distance > threshold ? -1.0 : -0.0;
+}
+
 // Applies a parity-test state on top of a reset: qpos (nq), qvel (nv), then `goal_size` goal values
 // written to `goal`. Validates the length and that every value is finite before touching anything.
 inline void ApplyFlatState(const mjModel* m, mjData* d, double initial_time, const std::vector<double>& state,
