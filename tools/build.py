@@ -1,11 +1,22 @@
-"""Build the release set into wheelhouse/: a wheel and an sdist of every package present.
+"""Build the release set into wheelhouse/: every wheel and sdist a release uploads, and nothing else does.
 
-Usage: ``python -m tools.build [--reuse] [--out DIR] [PACKAGE_DIR...]``.
+Usage: ``python -m tools.build [--reuse] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
 
-- extension (the core): sdist, then the wheel from the source tree with a persistent CMake build
-  directory (warm rebuilds), repaired by auditwheel with the sibling libraries excluded;
-- data: ``uv build`` (the sdist first, then the wheel from the sdist, proving it builds alone);
-- library: ``python -m tools.build_<name> --out DIR``.
+Before building, each package directory gets its generated inputs as plain files (``VERSION`` from
+the repository's one VERSION; for data packages ``staged/``, the hash-checked members): the sdists
+carry them, so every sdist builds its wheel alone.
+
+- library (envpool-procgen-libs): assembled from the hash-locked upstream binaries;
+- data: ``uv build`` (the sdist first, then the wheel from the sdist);
+- extension (the core): the sdist, then one wheel per entry of the core matrix
+  (:data:`tools.release_set.CORE_MATRIX`: cp311 and cp312-abi3), compiled by zig for glibc 2.28
+  in a persistent per-interpreter build environment (warm rebuilds), repaired by auditwheel with
+  the sibling libraries excluded.
+
+Every platform wheel must be at the release set's manylinux floor or older, as ``auditwheel show``
+reads it from the symbol versions. A package is built in a temporary directory inside the
+wheelhouse and its artifacts are moved in only when all of them are good, so a failed or
+interrupted build leaves the previous artifacts as they were.
 
 With ``--reuse`` a package whose inputs are unchanged since its last build is not rebuilt: a stamp
 in ``wheelhouse/.stamps/`` records the digest of its files and the artifacts it produced.
@@ -14,20 +25,21 @@ in ``wheelhouse/.stamps/`` records the digest of its files and the artifacts it 
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
-import io
 import json
+import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
-from tools.release_set import PACKAGES, REPO, WHEELHOUSE, Package, present
+from tools import manylinux
+from tools.assets.tree import AssetError
+from tools.procgen_libs.closure import ClosureError, exclude_sonames
+from tools.release_set import CORE_MATRIX, REPO, WHEELHOUSE, CoreBuild, Package, present, version
+from tools.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_wrappers
 
 #: Libraries the core's extension modules link against but mujoco-core provides at run time.
 MUJOCO_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
@@ -36,16 +48,18 @@ MUJOCO_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
 KIND_ORDER = {"library": 0, "data": 1, "extension": 2}
 
 
+class BuildError(RuntimeError):
+    """A build step failed; the message names the package and the fix."""
+
+
 def sibling_libraries(out: Path) -> list[str]:
     """Sonames auditwheel must not graft into the core: sibling wheels provide them at run time."""
-    from tools.procgen_libs.closure import exclude_sonames
-
     return [*MUJOCO_LIBRARIES, *exclude_sonames(out)]
 
 
-def _run(cmd: list[str], **kwargs: object) -> None:
+def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
     print("+ " + " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
+    subprocess.run(cmd, check=True, env={**os.environ, **env} if env else None, cwd=cwd)
 
 
 #: The task registry decides which files the data wheels carry.
@@ -95,132 +109,143 @@ def _own_artifacts(out: Path, package: Package) -> set[Path]:
     return {p for p in out.iterdir() if p.is_file() and p.name.lower().startswith(prefix)}
 
 
-def dereference_sdist(sdist: Path) -> None:
-    """Replace symbolic links in an sdist (such as VERSION -> ../../VERSION) by the files they name.
+def prepare(package: Package) -> None:
+    """Write a package's generated inputs as plain files: VERSION, and a data package's staged members."""
+    target = package.path / "VERSION"
+    text = version() + "\n"
+    if target.is_symlink() or not target.is_file() or target.read_text() != text:
+        target.unlink(missing_ok=True)
+        target.write_text(text)
+    if package.kind == "data" and package.extra:
+        from tools.assets.stage import stage_package
 
-    Build backends store a symlink as a link; an sdist must carry the file itself to build alone.
-    Member order, metadata and the gzip header's mtime are kept, so reproducible sdists stay so.
-    """
-    with tarfile.open(sdist, "r:gz") as tf:
-        members = tf.getmembers()
-        if not any(m.issym() for m in members):
-            return
-        root = sdist.name.removesuffix(".tar.gz")
-        package_dir = next(p.path for p in PACKAGES if p.normalized.lower() == root.rsplit("-", 1)[0].lower())
-        contents: list[tuple[tarfile.TarInfo, bytes | None]] = []
-        for m in members:
-            if m.issym():
-                target = (package_dir / m.name.split("/", 1)[1]).resolve()
-                data: bytes = target.read_bytes()
-                info = tarfile.TarInfo(m.name)
-                info.size, info.mtime, info.mode = len(data), m.mtime, 0o644
-                info.uid, info.gid, info.uname, info.gname = m.uid, m.gid, m.uname, m.gname
-                contents.append((info, data))
-            else:
-                f = tf.extractfile(m) if m.isfile() else None
-                contents.append((m, f.read() if f else None))
-    with sdist.open("rb") as raw:
-        header_mtime = int.from_bytes(raw.read(8)[4:8], "little")
-    tmp = sdist.with_suffix(".tmp")
-    with (
-        tmp.open("wb") as out,
-        gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=header_mtime) as gz,
-        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf,
-    ):
-        for info, payload in contents:
-            tf.addfile(info, io.BytesIO(payload) if payload is not None else None)
-    tmp.replace(sdist)
-    print(f"   {sdist.name}: symbolic links replaced by the files they name", flush=True)
-
-
-def _build_requirements(package: Package) -> list[str]:
-    with (package.path / "pyproject.toml").open("rb") as f:
-        return list(tomllib.load(f)["build-system"]["requires"])
+        stage_package(package.extra, version())
 
 
 def _build_sdist(package: Package, out: Path) -> Path:
     before = set(out.glob("*.tar.gz"))
     _run(["uv", "build", "--sdist", "--out-dir", str(out), str(package.path)])
     (sdist,) = set(out.glob("*.tar.gz")) - before
-    dereference_sdist(sdist)
     return sdist
 
 
-#: One build environment for every build of the extension, whichever nox session runs it.
-BUILD_ENV = REPO / ".cache" / "build-env"
+def _build_requirements(package: Package) -> list[str]:
+    import tomllib
+
+    with (package.path / "pyproject.toml").open("rb") as f:
+        return list(tomllib.load(f)["build-system"]["requires"])
 
 
-def _build_env(package: Package) -> Path:
-    """The python of the shared build environment, with ``package``'s build requirements installed.
+def build_env(package: Package, python: Path) -> Path:
+    """The python of the shared build environment for ``python``'s version, requirements and zig installed.
 
-    Building without isolation from this one environment keeps every path the CMake cache records
-    stable, so a warm rebuild compiles only what changed.
+    Building without isolation from one environment per interpreter keeps every path the CMake
+    cache records stable, so a warm rebuild compiles only what changed.
     """
-    python = BUILD_ENV / "bin" / "python"
-    if not python.exists():
-        _run(["uv", "venv", "--quiet", "--python", sys.executable, str(BUILD_ENV)])
+    tag = "".join(python.name.removeprefix("python").split(".")) or "3"
+    env_dir = REPO / ".cache" / f"build-env-py{tag}"
+    env_python = env_dir / "bin" / "python"
+    if not env_python.exists():
+        _run(["uv", "venv", "--quiet", "--python", str(python), str(env_dir)])
     # cmake and ninja are what scikit-build-core would add to an isolated build environment.
-    requirements = [*_build_requirements(package), "cmake>=3.26", "ninja"]
-    _run(["uv", "pip", "install", "--quiet", "--python", str(python), *requirements])
-    return python
+    requirements = [*_build_requirements(package), "cmake>=3.26", "ninja", ZIGLANG]
+    _run(["uv", "pip", "install", "--quiet", "--python", str(env_python), *requirements])
+    return env_python
 
 
-def _build_extension(package: Package, out: Path) -> None:
-    _build_sdist(package, out)
-    python = _build_env(package)
-    build_dir = REPO / "build" / package.path.name / "{wheel_tag}"
-    with tempfile.TemporaryDirectory() as tmp:
-        _run(
-            [
-                "uv",
-                "build",
-                "--wheel",
-                "--no-build-isolation",
-                "--python",
-                str(python),
-                "--out-dir",
-                tmp,
-                f"--config-setting=build-dir={build_dir}",
-                # Release builds carry every family: a missing Qt fails the build instead of
-                # silently leaving procgen out.
-                "--config-setting=cmake.define.ENVPOOL_PROCGEN=ON",
-                str(package.path),
-            ]
-        )
-        excludes = [arg for lib in sibling_libraries(out) for arg in ("--exclude", lib)]
-        for wheel in Path(tmp).glob("*.whl"):
-            _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(out), str(wheel)])
+def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path) -> Path:
+    """Compile one core wheel of the matrix with zig, repair it, and prove its tag; return its path."""
+    env_python = build_env(package, find_python(entry.python))
+    raw = tmp / f"raw-{entry.tag}"
+    _run(
+        [
+            "uv",
+            "build",
+            "--wheel",
+            "--no-build-isolation",
+            "--python",
+            str(env_python),
+            "--out-dir",
+            str(raw),
+            f"--config-setting=build-dir={REPO / 'build' / package.path.name / 'zig-{wheel_tag}'}",
+            # Release builds carry every family: a missing Qt fails the build instead of
+            # silently leaving procgen out.
+            "--config-setting=cmake.define.ENVPOOL_PROCGEN=ON",
+            f"--config-setting=cmake.define.Qt5_DIR={qt5_dir()}",
+            str(package.path),
+        ],
+        env=zig_wrappers(env_python),
+    )
+    (wheel,) = raw.glob("*.whl")
+    excludes = [arg for lib in sibling_libraries(out) for arg in ("--exclude", lib)]
+    repaired = tmp / f"repaired-{entry.tag}"
+    _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(repaired), str(wheel)])
+    (fixed,) = repaired.glob("*.whl")
+    return check_platform_wheel(fixed)
 
 
-def _build_data(package: Package, out: Path) -> None:
+def check_platform_wheel(wheel: Path) -> Path:
+    """Refuse a wheel whose file-name tags or real symbol versions are newer than the set's floor."""
+    platforms = wheel.name.removesuffix(".whl").split("-")[-1].split(".")
+    reported = manylinux.auditwheel_tag(wheel)
+    for tag in [*platforms, reported]:
+        manylinux.require_floor(wheel, tag)
+    print(f"   {wheel.name}: auditwheel show confirms {reported}", flush=True)
+    return wheel
+
+
+def _build_extension(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
+    _build_sdist(package, tmp)
+    for entry in matrix:
+        wheel = build_core_wheel(package, entry, out, tmp)
+        wheel.replace(tmp / wheel.name)
+
+
+def _build_data(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
     # The wheel is built from the sdist, which proves the sdist builds on its own.
-    sdist = _build_sdist(package, out)
-    _run(["uv", "build", "--wheel", "--out-dir", str(out), str(sdist)])
+    sdist = _build_sdist(package, tmp)
+    _run(["uv", "build", "--wheel", "--out-dir", str(tmp), str(sdist)])
 
 
-def _build_library(package: Package, out: Path) -> None:
-    module = "tools.build_" + package.path.name.replace("-", "_")
-    _run([sys.executable, "-m", module, "--out", str(out)], cwd=REPO)
+def _build_library(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
+    from tools.build_procgen_libs import build as build_library
+
+    build_library(tmp)
 
 
 BUILDERS = {"extension": _build_extension, "data": _build_data, "library": _build_library}
 
 
-def build(package: Package, out: Path, *, reuse: bool) -> list[str]:
-    """Build one package into ``out``; return the names of its artifacts."""
+def build(package: Package, out: Path, *, reuse: bool, matrix: tuple[CoreBuild, ...] = CORE_MATRIX) -> list[str]:
+    """Build one package into ``out``; return the names of its artifacts.
+
+    The artifacts are made in a temporary directory inside ``out`` and replace the package's old
+    ones only when every one of them was built and checked.
+    """
     digest = input_digest(package)
+    if package.kind == "extension":
+        digest += ":" + ",".join(e.tag for e in matrix)
     if reuse and is_fresh(out, package, digest):
         artifacts: list[str] = json.loads(_stamp_path(out, package).read_text())["artifacts"]
         print(f"== {package.distribution}: up to date ({', '.join(artifacts)})", flush=True)
         return artifacts
     print(f"== {package.distribution}: building ({package.kind})", flush=True)
     start = time.monotonic()
-    for old in _own_artifacts(out, package):
-        old.unlink()
-    BUILDERS[package.kind](package, out)
-    artifacts = sorted(p.name for p in _own_artifacts(out, package))
-    if not artifacts:
-        raise SystemExit(f"build of {package.distribution} produced no artifact in {out}")
+    prepare(package)
+    tmp = Path(tempfile.mkdtemp(prefix=f".partial-{package.normalized}-", dir=out))
+    try:
+        BUILDERS[package.kind](package, tmp, out, matrix)
+        made = sorted(p for p in tmp.iterdir() if p.is_file() and p.name.endswith((".whl", ".tar.gz")))
+        if not made:
+            raise BuildError(f"build of {package.distribution} produced no artifact")
+        _stamp_path(out, package).unlink(missing_ok=True)
+        for old in _own_artifacts(out, package):
+            old.unlink()
+        for path in made:
+            path.replace(out / path.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    artifacts = [p.name for p in made]
     stamp = _stamp_path(out, package)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"digest": digest, "artifacts": artifacts}, indent=1))
@@ -228,24 +253,58 @@ def build(package: Package, out: Path, *, reuse: bool) -> list[str]:
     return artifacts
 
 
+def select_matrix(only: list[str]) -> tuple[CoreBuild, ...]:
+    """The core matrix entries named by ``--only`` (all of them when none is named)."""
+    if not only:
+        return CORE_MATRIX
+    known = {e.tag: e for e in CORE_MATRIX}
+    unknown = sorted(set(only) - set(known))
+    if unknown:
+        raise BuildError(f"--only {' '.join(unknown)}: not in the core matrix; choose from {', '.join(known)}")
+    return tuple(known[t] for t in only)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help="skip packages whose inputs did not change")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help=f"build only these core wheels ({', '.join(e.tag for e in CORE_MATRIX)}); siblings are always built",
+    )
     parser.add_argument("--out", type=Path, default=WHEELHOUSE)
     parser.add_argument("packages", nargs="*", help="package directories (default: all present)")
     args = parser.parse_args(argv)
     if shutil.which("uv") is None:
-        raise SystemExit("tools.build needs uv on PATH: pip install uv")
+        print("error: tools.build needs uv on PATH: pip install uv", file=sys.stderr)
+        return 2
     chosen = present()
     if args.packages:
         wanted = {str(Path(p)).rstrip("/") for p in args.packages}
         chosen = [p for p in chosen if p.directory in wanted]
         if not chosen:
-            raise SystemExit(f"no package matches {sorted(wanted)}; known: {[p.directory for p in present()]}")
+            print(f"error: no package matches {sorted(wanted)}; known: {[p.directory for p in present()]}")
+            return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    for package in sorted(chosen, key=lambda p: KIND_ORDER[p.kind]):
-        build(package, args.out, reuse=args.reuse)
+    package = None
+    try:
+        matrix = select_matrix(args.only)
+        for package in sorted(chosen, key=lambda p: KIND_ORDER[p.kind]):
+            build(package, args.out, reuse=args.reuse, matrix=matrix)
+    except KeyboardInterrupt:
+        name = package.distribution if package else "the build"
+        print(f"\ninterrupted while building {name}: {args.out} keeps the artifacts it had", file=sys.stderr)
+        return 130
+    except subprocess.CalledProcessError as exc:
+        name = package.distribution if package else "the build"
+        print(f"error: building {name}: {' '.join(map(str, exc.cmd))} exited {exc.returncode}", file=sys.stderr)
+        return 1
+    except (BuildError, ToolchainError, manylinux.TagError, AssetError, ClosureError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

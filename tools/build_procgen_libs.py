@@ -1,10 +1,10 @@
 """Build the envpool-procgen-libs wheel: ``python -m tools.build_procgen_libs --out wheelhouse``.
 
-One ``py3-none-manylinux_*`` wheel per platform carrying the host's Qt5Core + Qt5Gui and their
-run-time closure (see tools/procgen_libs/closure.py). No sdist: the wheel repackages binary system
-packages; the package's source is packages/procgen-libs/ in this repository.
-
-``--print-excludes`` prints the ``--exclude`` arguments the core's ``auditwheel repair`` needs.
+One ``py3-none-manylinux_*`` wheel per platform carrying Qt5Core + Qt5Gui and their run-time
+closure, taken from the hash-locked upstream binaries of ``packages/procgen-libs/upstream.lock.json``
+(see tools/procgen_libs/upstream.py and closure.py). The wheel is checked with ``auditwheel show``
+and must be at the manylinux floor of the release set or older. No sdist: the wheel repackages
+binary upstream packages; the package's source is packages/procgen-libs/ in this repository.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.procgen_libs.closure import exclude_sonames
+from tools.manylinux import auditwheel_tag, require_floor
+from tools.procgen_libs.closure import closure
 from tools.procgen_libs.sbom import cyclonedx
-from tools.procgen_libs.wheel import DIST, IMPORT, PACKAGE_DIR, auditwheel_tag, manifest_json, stage, write_wheel
-
-#: compressed size budget (the release set's, tools/release_set.py)
-BUDGET = 25 * 1000 * 1000
+from tools.procgen_libs.upstream import unpack
+from tools.procgen_libs.wheel import DIST, IMPORT, PACKAGE_DIR, manifest_json, stage, write_wheel
+from tools.release_set import package_of_artifact, version
 
 
 def _log(msg: str) -> None:
@@ -30,24 +30,26 @@ def _log(msg: str) -> None:
 def build(out: Path) -> Path:
     """Build the wheel into ``out`` and return its path."""
     t0 = time.monotonic()
-    version = (PACKAGE_DIR / "VERSION").read_text().strip()
-    _log(f"{DIST} {version}: grafting the Qt5Core + Qt5Gui closure")
+    release = version()
+    _log(f"{DIST} {release}: grafting the Qt5Core + Qt5Gui closure from {PACKAGE_DIR / 'upstream.lock.json'}")
     with tempfile.TemporaryDirectory(prefix="procgen-libs-") as tmp:
+        libs = closure(unpack(Path(tmp) / "upstream"))
         staging = Path(tmp) / "root"
-        manifest = stage(staging, _log)
-        (staging / IMPORT / "_manifest.json").write_text(manifest_json(manifest, version))
-        sbom = cyclonedx(DIST, version, manifest["_origins"])  # type: ignore[arg-type]
+        manifest = stage(staging, libs, _log)
+        (staging / IMPORT / "_manifest.json").write_text(manifest_json(manifest, release))
+        sbom = cyclonedx(DIST, release, manifest["_origins"])  # type: ignore[arg-type]
         _log(f"Qt {manifest['qt_version']}, ICU {manifest['icu_version']}; checking with auditwheel show")
-        probe = write_wheel(staging, Path(tmp) / "probe", version, "linux_x86_64", sbom)
-        tag = auditwheel_tag(probe)
-        wheel = write_wheel(staging, out, version, tag, sbom)
+        probe = write_wheel(staging, Path(tmp) / "probe", release, "linux_x86_64", sbom)
+        tag = require_floor(probe, auditwheel_tag(probe))
+        wheel = write_wheel(staging, out, release, tag, sbom)
     confirmed = auditwheel_tag(wheel)
     if confirmed != tag:
         raise RuntimeError(f"auditwheel show gives {confirmed} for the final wheel, expected {tag}")
     size = wheel.stat().st_size
     _log(f"wrote {wheel} ({size / 1e6:.1f} MB, tag {tag}) in {time.monotonic() - t0:.0f} s")
-    if size > BUDGET:
-        raise RuntimeError(f"{wheel.name} is {size / 1e6:.1f} MB, over the {BUDGET / 1e6:.0f} MB budget")
+    package = package_of_artifact(wheel.name)
+    if package is not None and size > package.budget:
+        raise RuntimeError(f"{wheel.name} is {size / 1e6:.1f} MB, over its {package.budget / 1e6:.0f} MB budget")
     return wheel
 
 
@@ -55,15 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m tools.build_procgen_libs", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("wheelhouse"), help="output directory")
-    parser.add_argument(
-        "--print-excludes",
-        action="store_true",
-        help="print the core's auditwheel --exclude arguments (from the library wheel in --out if built) and exit",
-    )
     args = parser.parse_args(argv)
-    if args.print_excludes:
-        print(" ".join(f"--exclude {s}" for s in exclude_sonames(args.out if args.out.is_dir() else None)))
-        return 0
     build(args.out)
     return 0
 

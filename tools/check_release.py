@@ -43,8 +43,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from tools import release_set
+from tools import manylinux, release_set
 from tools.distfile import Artifact, artifacts
+from tools.release_set import MANYLINUX_FLOOR
 
 Status = Literal["PASS", "FAIL", "SKIP"]
 
@@ -422,43 +423,23 @@ def check_pydistcheck(ctx: Context, a: Artifact) -> tuple[Status, str]:
     return _fail(f"{found} (budget {pkg.budget} B from tools/release_set.py)")
 
 
-_MANYLINUX_RE = re.compile(r"^manylinux_(\d+)_(\d+)_(\w+)$")
-_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-
-
-def _manylinux(tag: str) -> tuple[int, int, str] | None:
-    m = _MANYLINUX_RE.match(tag)
-    if m:
-        return int(m[1]), int(m[2]), m[3]
-    legacy, _, arch = tag.partition("_")
-    if legacy in _LEGACY and arch:
-        major, minor = _LEGACY[legacy]
-        return major, minor, arch
-    return None
-
-
 def check_auditwheel(ctx: Context, a: Artifact) -> tuple[Status, str]:  # noqa: PLR0911
-    """``auditwheel show`` confirms the manylinux tags in the file name."""
+    """``auditwheel show`` confirms the manylinux tags in the file name, all at the set's floor or older."""
     if not a.is_platform_wheel:
         return _skip("not a platform wheel")
-    claimed = [(t, _manylinux(t)) for t in a.platforms]
+    claimed = [(t, manylinux.parse(t)) for t in a.platforms]
     not_ml = [t for t, parsed in claimed if parsed is None]
     if not_ml:
-        return _fail(
-            f"platform tag {'.'.join(not_ml)} is not a manylinux tag: run auditwheel repair (cibuildwheel does)"
-        )
-    cmd = _tool("auditwheel")
-    if cmd is None:
+        return _fail(f"platform tag {'.'.join(not_ml)} is not a manylinux tag: build it with nox -s build")
+    over = [t for t, _ in claimed if not manylinux.within_floor(t)]
+    if over:
+        return _fail(f"file name claims {'.'.join(over)}, newer than the release set's {MANYLINUX_FLOOR}")
+    if _tool("auditwheel") is None:
         return _missing("auditwheel", "auditwheel")
-    rc, out = _run([*cmd, "show", str(a.path)])
-    text = " ".join(out.split())
-    m = re.search(r'constrains the platform tag to "([^"]+)"', text) or re.search(
-        r'consistent with the following platform tag: "([^"]+)"', text
-    )
-    if rc != 0 or m is None:
+    rc, reported, out = manylinux.auditwheel_show(a.path)
+    if rc != 0 or not reported:
         return _fail(f"auditwheel show reports no manylinux tag: {_tail(out, 3)}")
-    reported = m[1]
-    allowed = _manylinux(reported)
+    allowed = manylinux.parse(reported)
     if allowed is None:
         return _fail(f"auditwheel show: {reported}, expected {'.'.join(a.platforms)}")
     bad = [t for t, p in claimed if p is not None and (p[2] != allowed[2] or p[:2] < allowed[:2])]

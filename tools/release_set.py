@@ -20,6 +20,23 @@ MB = 1_000_000
 
 Kind = Literal["extension", "data", "library"]
 
+#: The newest glibc any platform wheel of the set may need: the manylinux_2_28 policy (RHEL/Rocky 8,
+#: Debian 11, Ubuntu 20.04 and newer). The build refuses a wheel whose symbols need more.
+GLIBC_FLOOR = (2, 28)
+MANYLINUX_FLOOR = f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}"
+
+
+@dataclass(frozen=True)
+class CoreBuild:
+    """One core wheel of the release matrix: the interpreter it is built with and its wheel tag."""
+
+    python: str  # "3.12"
+    tag: str  # "cp312-abi3": the name ``nox -s build -- --only TAG`` selects it by
+
+
+#: cp311, and one stable-ABI wheel for CPython 3.12 and later (scikit-build-core's wheel.py-api).
+CORE_MATRIX: tuple[CoreBuild, ...] = (CoreBuild("3.11", "cp311"), CoreBuild("3.12", "cp312-abi3"))
+
 
 @dataclass(frozen=True)
 class Package:

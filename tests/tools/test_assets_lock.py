@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import zipfile
 from dataclasses import replace
@@ -12,15 +11,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tools.assets.families import SPECS
-from tools.assets.lockfile import Artifact, Lock, Member, dumps, load, lock_path
+from tools.assets.lockfile import Artifact, Lock, Member, load, lock_path
 from tools.assets.lockgen import check, check_roots
 from tools.assets.paths import package_dir, repo_root
-from tools.assets.stage import stage_lock
+from tools.assets.stage import manifest, stage_lock
 from tools.assets.tree import AssetError, ZipTree
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from types import ModuleType
 
 ARTIFACT = "fake_upstream-1.0-py3-none-any.whl"
 FILES = {"fake/freedoom2.wad": b"IWAD" + bytes(100), "fake/scenarios/a.cfg": b"doom_scenario_path = a.wad\n"}
@@ -49,7 +47,6 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Lock, Path]:
         family="fake",
         distribution="envpool-assets-fake",
         import_name="envpool_assets_fake",
-        source_date_epoch=1700000000,
         roots=tuple(m.path for m in members),
         artifacts=(Artifact("fake-upstream", "1.0", ARTIFACT, sha(blob), len(blob)),),
         members=members,
@@ -83,22 +80,11 @@ def test_member_hash_mismatch_names_the_member(fake: tuple[Lock, Path], tmp_path
     assert not (tmp_path / "staged").exists()
 
 
-def test_hatch_hook_rejects_a_tampered_staged_member(fake: tuple[Lock, Path], tmp_path: Path) -> None:
-    pytest.importorskip("hatchling")
-    lock, cache = fake
-    staged = stage_lock(lock, tmp_path / "staged", cache, recompute=False)
-    (staged / "scenarios" / "a.cfg").write_bytes(b"tampered\n")
-    hook = load_hatch_build(package_dir("vizdoom") / "hatch_build.py")
-    with pytest.raises(hook.AssetBuildError, match=r"member scenarios/a\.cfg .*sha256 mismatch"):
-        hook.verify_staged(staged, json.loads(dumps(lock)))
-
-
-def load_hatch_build(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_hatch_build_{path.parent.name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_manifest_lists_every_member_with_its_hash(fake: tuple[Lock, Path]) -> None:
+    lock, _cache = fake
+    data = json.loads(manifest(lock, "9.8.7"))
+    assert data["version"] == "9.8.7" and data["family"] == lock.family
+    assert data["files"] == {m.path: {"sha256": m.sha256, "size": m.size, "license": m.license} for m in lock.members}
 
 
 def test_check_fails_when_tasks_lists_a_file_the_lock_lacks(tmp_path: Path) -> None:
@@ -130,11 +116,10 @@ def test_lock_members_cover_tasks_and_name_their_license() -> None:
         assert set(lock.roots) <= set(lock.paths())
 
 
-def test_every_asset_package_uses_the_one_hatch_hook() -> None:
-    for family in SPECS:
-        hook = package_dir(family) / "hatch_build.py"
-        assert hook.is_symlink(), f"{hook} must link to tools/assets/hatch_build.py"
-        assert hook.resolve() == repo_root() / "tools" / "assets" / "hatch_build.py"
+def test_no_package_directory_holds_a_symbolic_link() -> None:
+    """An sdist must build alone: uv refuses a link that points outside it, so the sources hold none."""
+    links = [p for p in (repo_root() / "packages").rglob("*") if p.is_symlink()]
+    assert not links, f"symbolic links under packages/: {links}"
 
 
 def test_vizdoom_cfg_whose_map_is_not_listed_fails(tmp_path: Path) -> None:

@@ -1,10 +1,8 @@
 """The asset lock file (``packages/assets-<family>/assets.lock.json``): what to take from where.
 
-The same JSON is read by the package's ``hatch_build.py`` (stdlib only, no import of this module),
-so keep the format flat and documented here:
+The format, flat and documented here:
 
     {"family": "vizdoom", "distribution": "envpool-assets-vizdoom", "import_name": "envpool_assets_vizdoom",
-     "source_date_epoch": 1700000000,
      "roots": ["freedoom2.wad", ...],                          # assets_of(family) when locked
      "artifacts": [{"name": "vizdoom", "version": "1.3.2", "filename": "...whl", "sha256": "...", "size": N}],
      "members": [{"artifact": "...whl", "source": "vizdoom/freedoom2.wad", "path": "freedoom2.wad",
@@ -68,7 +66,6 @@ class Lock:
     family: str
     distribution: str
     import_name: str
-    source_date_epoch: int
     roots: tuple[str, ...]
     artifacts: tuple[Artifact, ...]
     members: tuple[Member, ...]
@@ -99,7 +96,6 @@ def load(path: Path) -> Lock:
             family=raw["family"],
             distribution=raw["distribution"],
             import_name=raw["import_name"],
-            source_date_epoch=int(raw["source_date_epoch"]),
             roots=tuple(raw["roots"]),
             artifacts=tuple(Artifact(**a) for a in raw["artifacts"]),
             members=tuple(Member(**m) for m in raw["members"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import zipfile
 from typing import TYPE_CHECKING
@@ -49,7 +48,6 @@ def generate(family: str, pkg_dir: Path | None = None, cache: Path | None = None
     roots = assets_of(family)
     with zipfile.ZipFile(path) as zf:
         members = members_from(fspec, zf, artifact.filename, roots)
-        newest = max(zf.getinfo(m.source).date_time for m in members)
         licenses = []
         for source, dest in fspec.upstream_licenses:
             data = zf.read(source)
@@ -65,7 +63,6 @@ def generate(family: str, pkg_dir: Path | None = None, cache: Path | None = None
         family=family,
         distribution=fspec.distribution,
         import_name=fspec.import_name,
-        source_date_epoch=calendar.timegm((*newest, 0, 0, 0)),
         roots=tuple(roots),
         artifacts=(artifact,),
         members=tuple(members),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: The folder of an asset package (and of its sdist) holding the staged members; written by the build.
+STAGED = "staged"
+
 
 def repo_root() -> Path:
     """The repository root (the directory holding VERSION and tools/)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import zipfile
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from tools.assets.families import spec
 from tools.assets.fetch import fetch, log
 from tools.assets.lockfile import Lock, load, lock_path
 from tools.assets.lockgen import check_roots, members_from
-from tools.assets.paths import package_dir, staging_dir
+from tools.assets.paths import STAGED, package_dir, staging_dir
 from tools.assets.tasks import assets_of
 from tools.assets.tree import AssetError
 
@@ -71,3 +72,27 @@ def stage(family: str, dest: Path | None = None, pkg_dir: Path | None = None) ->
     lock = load(lock_path(pkg_dir or package_dir(family)))
     check_roots(lock, assets_of(family))
     return stage_lock(lock, dest or staging_dir(family))
+
+
+def manifest(lock: Lock, version: str) -> str:
+    """The asset contract shipped as ``<package>/data/manifest.json``: family, version, every file's hash."""
+    data = {
+        "family": lock.family,
+        "distribution": lock.distribution,
+        "version": version,
+        "files": {
+            m.path: {"sha256": m.sha256, "size": m.size, "license": m.license}
+            for m in sorted(lock.members, key=lambda m: m.path)
+        },
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def stage_package(family: str, version: str) -> Path:
+    """Stage ``family``'s members and manifest into its package's ``staged/`` (what its sdist carries)."""
+    pkg = package_dir(family)
+    lock = load(lock_path(pkg))
+    check_roots(lock, assets_of(family))
+    dest = stage_lock(lock, pkg / STAGED)
+    (dest / "manifest.json").write_text(manifest(lock, version), encoding="utf-8")
+    return dest

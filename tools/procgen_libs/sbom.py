@@ -9,26 +9,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from tools.procgen_libs.provenance import Origin
+    from tools.procgen_libs.upstream import Upstream
 
 
-def _purl(o: Origin) -> str:
-    if o.manager == "deb":
-        return f"pkg:deb/debian/{o.package}@{o.version}?arch={o.arch}&distro={o.distro}"
-    return f"pkg:rpm/{o.distro.split('-')[0]}/{o.package}@{o.version}?arch={o.arch}&distro={o.distro}"
-
-
-def cyclonedx(distribution: str, version: str, libraries: Sequence[tuple[str, str, str, Origin]]) -> str:
+def cyclonedx(distribution: str, version: str, libraries: Sequence[tuple[str, str, str, Upstream]]) -> str:
     """The SBOM JSON text; ``libraries`` holds (soname, path in wheel, sha256, origin) per grafted file."""
     components: list[dict[str, Any]] = []
     for soname, wheel_path, sha256, o in libraries:
         components.append(
             {
                 "type": "library",
-                "bom-ref": f"{o.package}@{o.version}#{soname}",
-                "name": o.package,
+                "bom-ref": f"{o.name}@{o.version}#{soname}",
+                "name": o.name,
                 "version": o.version,
-                "purl": _purl(o),
+                "purl": o.purl,
                 "hashes": [{"alg": "SHA-256", "content": sha256}],
                 "properties": [
                     {"name": "envpool:soname", "value": soname},

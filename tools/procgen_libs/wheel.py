@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -14,11 +13,13 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.procgen_libs.closure import Library, closure
-from tools.procgen_libs.provenance import Origin, origin
+from tools.assets.fetch import sha256_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from tools.procgen_libs.closure import Library
+    from tools.procgen_libs.upstream import Upstream
 
 DIST = "envpool-procgen-libs"
 IMPORT = "envpool_procgen_libs"
@@ -27,23 +28,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "packages" / "procgen-libs"
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def _version_suffix(path: Path, soname: str) -> str:
-    """'5.15.8' from libQt5Core.so.5.15.8 (the real file name behind the soname link)."""
-    stem = soname.split(".so.", maxsplit=1)[0] + ".so."
-    name = path.name
-    return name[len(stem) :] if name.startswith(stem) else ""
 
 
 def _patchelf() -> str:
@@ -55,7 +41,32 @@ def _patchelf() -> str:
     return found
 
 
-def stage(staging: Path, log: Callable[[str], None]) -> dict[str, object]:
+_PROBE = """
+import ctypes, json, os, sys
+lib = sys.argv[1]
+core = ctypes.CDLL(os.path.join(lib, "libQt5Core.so.5"), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+core.qVersion.restype = ctypes.c_char_p
+icu = [n for n in os.listdir(lib) if n.startswith("libicuuc.so.")][0]
+major = icu.rsplit(".", 1)[-1]
+buf = (ctypes.c_uint8 * 4)()
+getattr(ctypes.CDLL(os.path.join(lib, icu)), "u_getVersion_" + major)(buf)
+parts = list(buf)
+while len(parts) > 2 and parts[-1] == 0:
+    parts.pop()
+print(json.dumps({"qt": core.qVersion().decode(), "icu": ".".join(map(str, parts))}))
+"""
+
+
+def library_versions(libdir: Path) -> tuple[str, str]:
+    """(Qt, ICU) versions as the staged libraries report them (``qVersion()``, ``u_getVersion()``)."""
+    res = subprocess.run([sys.executable, "-c", _PROBE, str(libdir)], capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"the staged Qt/ICU libraries in {libdir} do not load:\n{res.stderr}")
+    data = json.loads(res.stdout)
+    return str(data["qt"]), str(data["icu"])
+
+
+def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dict[str, object]:
     """Copy the closure to ``staging/envpool_procgen_libs/lib``, set RUNPATH $ORIGIN, return the manifest."""
     pkg = staging / IMPORT
     libdir = pkg / "lib"
@@ -63,19 +74,17 @@ def stage(staging: Path, log: Callable[[str], None]) -> dict[str, object]:
     for src in sorted((PACKAGE_DIR / "src" / IMPORT).glob("*.py")):
         shutil.copy2(src, pkg / src.name)
     patchelf = _patchelf()
-    libs: list[Library] = closure()
     entries: list[dict[str, object]] = []
-    origins: list[tuple[str, str, str, Origin]] = []
-    qt_version = icu_version = ""
+    origins: list[tuple[str, str, str, Upstream]] = []
     for lib in libs:
         dest = libdir / lib.soname
         shutil.copyfile(lib.source, dest)
         dest.chmod(0o755)
         if lib.needed:
             subprocess.run([patchelf, "--set-rpath", "$ORIGIN", str(dest)], check=True)
-        o = origin(lib.source)
-        sha = _sha256(dest)
-        log(f"  {lib.soname:28s} {dest.stat().st_size / 1e6:7.2f} MB  {o.package} {o.version}")
+        o = lib.origin
+        sha = sha256_of(dest)
+        log(f"  {lib.soname:28s} {dest.stat().st_size / 1e6:7.2f} MB  {o.name} {o.version}")
         entries.append(
             {
                 "soname": lib.soname,
@@ -83,17 +92,12 @@ def stage(staging: Path, log: Callable[[str], None]) -> dict[str, object]:
                 "size": dest.stat().st_size,
                 "sha256": sha,
                 "needed": list(lib.needed),
-                "package": o.package,
+                "package": o.name,
                 "package_version": o.version,
             }
         )
         origins.append((lib.soname, f"{IMPORT}/lib/{lib.soname}", sha, o))
-        if lib.soname == "libQt5Core.so.5":
-            qt_version = _version_suffix(lib.source, lib.soname)
-        if lib.soname.startswith("libicuuc.so."):
-            icu_version = _version_suffix(lib.source, lib.soname)
-    if not qt_version or not icu_version:
-        raise RuntimeError(f"could not tell the Qt ({qt_version!r}) or ICU ({icu_version!r}) version")
+    qt_version, icu_version = library_versions(libdir)
     return {
         "qt_version": qt_version,
         "icu_version": icu_version,
@@ -148,21 +152,6 @@ def write_wheel(staging: Path, out: Path, version: str, tag: str, sbom: str) -> 
             zf.writestr(info, data, compresslevel=9)
     tmp.replace(target)
     return target
-
-
-_SHOW_TAG = re.compile(r'platform\s+tag:\s*"?((?:many|musl)linux_\d+_\d+_\w+)"?')
-
-
-def auditwheel_tag(wheel: Path) -> str:
-    """The most compatible platform tag ``auditwheel show`` finds the wheel consistent with."""
-    res = subprocess.run(
-        [sys.executable, "-m", "auditwheel", "show", str(wheel)], capture_output=True, text=True, check=False
-    )
-    text = " ".join((res.stdout + res.stderr).split())
-    m = _SHOW_TAG.search(text)
-    if res.returncode != 0 or not m:
-        raise RuntimeError(f"auditwheel show {wheel.name} failed:\n{res.stdout}{res.stderr}")
-    return m.group(1)
 
 
 def manifest_json(manifest: dict[str, object], version: str) -> str:

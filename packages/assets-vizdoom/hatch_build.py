@@ -1,1 +1,0 @@
-../../tools/assets/hatch_build.py

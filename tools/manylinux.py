@@ -1,0 +1,86 @@
+"""manylinux tags: what ``auditwheel show`` proves from a wheel's symbol versions, and the set's floor."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from typing import TYPE_CHECKING
+
+from tools.release_set import GLIBC_FLOOR, MANYLINUX_FLOOR
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_MANYLINUX_RE = re.compile(r"^manylinux_(\d+)_(\d+)_(\w+)$")
+_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+_SHOW = (
+    re.compile(r'constrains the platform tag to "([^"]+)"'),
+    re.compile(r'consistent with the following platform tag: "([^"]+)"'),
+    re.compile(r'platform\s+tag:\s*"?((?:many|musl)linux_\d+_\d+_\w+)"?'),
+)
+
+
+class TagError(RuntimeError):
+    """A wheel's symbols need a newer glibc than its tag or the release set's floor allows."""
+
+
+def parse(tag: str) -> tuple[int, int, str] | None:
+    """(glibc major, minor, arch) of a manylinux tag (PEP 600 or legacy), else None."""
+    m = _MANYLINUX_RE.match(tag)
+    if m:
+        return int(m[1]), int(m[2]), m[3]
+    legacy, _, arch = tag.partition("_")
+    if legacy in _LEGACY and arch:
+        major, minor = _LEGACY[legacy]
+        return major, minor, arch
+    return None
+
+
+def auditwheel_show(wheel: Path) -> tuple[int, str, str]:
+    """``auditwheel show``: (exit code, the most compatible tag it reports or "", its whole output).
+
+    The library search path is an empty directory: the tag is read from the symbol versions of
+    the wheel's own ELF files, never from whatever Qt or glib this build host happens to have
+    (a library a sibling wheel provides is judged in that sibling's wheel).
+    """
+    with tempfile.TemporaryDirectory(prefix="auditwheel-ldpaths-") as empty:
+        res = subprocess.run(
+            [sys.executable, "-m", "auditwheel", "show", "--ldpaths", empty, str(wheel)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    out = res.stdout + res.stderr
+    text = " ".join(out.split())
+    for pattern in _SHOW:
+        m = pattern.search(text)
+        if m:
+            return res.returncode, m[1], out
+    return res.returncode, "", out
+
+
+def auditwheel_tag(wheel: Path) -> str:
+    """The most compatible platform tag ``auditwheel show`` finds the wheel consistent with."""
+    rc, tag, out = auditwheel_show(wheel)
+    if rc != 0 or not tag:
+        raise TagError(f"auditwheel show {wheel.name} failed:\n{out}")
+    return tag
+
+
+def within_floor(tag: str) -> bool:
+    """True when ``tag`` needs no newer glibc than the release set's floor."""
+    parsed = parse(tag)
+    return parsed is not None and parsed[:2] <= GLIBC_FLOOR
+
+
+def require_floor(wheel: Path, tag: str) -> str:
+    """Return ``tag`` when it is at the floor or older; else raise naming the wheel and the fix."""
+    if not within_floor(tag):
+        raise TagError(
+            f"{wheel.name}: auditwheel show says its symbols need {tag}, newer than the release set's "
+            f"{MANYLINUX_FLOOR} (tools/release_set.py GLIBC_FLOOR). Build it with the zig toolchain "
+            "(nox -s build does) or take upstream binaries built for an older glibc."
+        )
+    return tag

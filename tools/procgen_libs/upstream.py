@@ -1,0 +1,172 @@
+"""The upstream binaries of envpool-procgen-libs: pinned in ``upstream.lock.json``, fetched, verified, unpacked.
+
+The lock (``packages/procgen-libs/upstream.lock.json``) names each artifact exactly: a wheel on
+the package index (Qt5Core, Qt5Gui and ICU from PyQt5-Qt5's ``manylinux2014`` wheel) or a Debian
+package (glib, libGL and X11 from Debian 11, whose libraries need glibc <= 2.28), with its sha256
+and size. Files are cached under ``.cache/artifacts`` and checked against the lock on every build;
+a mismatch stops the build with the artifact, both digests and the fix.
+
+Lock format::
+
+    {"arch": "x86_64",
+     "artifacts": [{"source": "pypi", "name": "PyQt5-Qt5", "version": "5.15.19", "filename": "...whl",
+                    "sha256": "...", "size": N, "license": "LGPL-3.0-only"},
+                   {"source": "debian", "name": "libglib2.0-0", "version": "2.66.8-1+deb11u4",
+                    "suite": "bullseye", "path": "pool/main/g/glib2.0/...deb", "sha256": "...", "size": N,
+                    "license": "LGPL-2.1-or-later"}]}
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tools.assets.fetch import download, fetch, sha256_of
+from tools.assets.lockfile import Artifact
+from tools.assets.paths import cache_dir
+from tools.assets.tree import AssetError
+
+LOCK = Path(__file__).resolve().parents[2] / "packages" / "procgen-libs" / "upstream.lock.json"
+#: Debian's archive (the packages registry); override with ENVPOOL_DEBIAN_MIRROR for a local mirror.
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+ELF_MAGIC = b"\x7fELF"
+#: ar member header size (ar(5)): name 16, mtime 12, uid 6, gid 6, mode 8, size 10, magic 2
+_AR_HEADER = 60
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One locked upstream artifact."""
+
+    source: str  # "pypi" or "debian"
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    size: int
+    license: str
+    suite: str = ""  # debian only
+    path: str = ""  # debian only: the pool path below the mirror
+
+    @property
+    def purl(self) -> str:
+        """The package URL of the artifact (for the SBOM)."""
+        if self.source == "pypi":
+            return f"pkg:pypi/{self.name.lower()}@{self.version}"
+        return f"pkg:deb/debian/{self.name}@{self.version}?arch=amd64&distro=debian-{self.suite}"
+
+
+def load_lock(path: Path = LOCK) -> tuple[str, list[Upstream]]:
+    """The locked architecture and artifacts."""
+    try:
+        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        arts = [
+            Upstream(
+                source=a["source"],
+                name=a["name"],
+                version=a["version"],
+                filename=a.get("filename") or PurePosixPath(a["path"]).name,
+                sha256=a["sha256"],
+                size=int(a["size"]),
+                license=a["license"],
+                suite=a.get("suite", ""),
+                path=a.get("path", ""),
+            )
+            for a in raw["artifacts"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AssetError(f"{path}: not a valid upstream lock ({exc})") from None
+    for a in arts:
+        if a.source not in {"pypi", "debian"}:
+            raise AssetError(f"{path}: artifact {a.filename}: unknown source {a.source!r} (pypi or debian)")
+    return str(raw.get("arch", "x86_64")), arts
+
+
+def fetch_upstream(art: Upstream, cache: Path | None = None) -> Path:
+    """The cached, sha256-verified file of ``art`` (downloaded from PyPI or Debian when missing)."""
+    cache = cache or cache_dir()
+    if art.source == "pypi":
+        return fetch(Artifact(art.name, art.version, art.filename, art.sha256, art.size), cache)
+    target = cache / art.filename
+    if not target.is_file():
+        mirror = os.environ.get("ENVPOOL_DEBIAN_MIRROR", DEFAULT_MIRROR).rstrip("/")
+        download(f"{mirror}/{art.path}", target, art.filename)
+    got = sha256_of(target)
+    if got != art.sha256:
+        raise AssetError(
+            f"upstream artifact {art.filename} ({art.name} {art.version}): sha256 mismatch: locked {art.sha256}, "
+            f"got {got} ({target}). Delete the cached file to download it again; if Debian replaced the package, "
+            f"update {LOCK.name} with the new version, path and sha256."
+        )
+    return target
+
+
+def _ar_members(data: bytes, label: str) -> dict[str, bytes]:
+    """The members of a Debian package (an ar archive), bounds-checked."""
+    if not data.startswith(b"!<arch>\n"):
+        raise AssetError(f"{label}: not a Debian package (no ar magic)")
+    members: dict[str, bytes] = {}
+    pos = 8
+    while pos < len(data):
+        if pos + _AR_HEADER > len(data):
+            raise AssetError(f"{label}: truncated ar header at byte {pos}")
+        header = data[pos : pos + _AR_HEADER]
+        name = header[:16].decode("ascii", "replace").strip().rstrip("/")
+        try:
+            size = int(header[48:58].decode("ascii").strip())
+        except ValueError:
+            raise AssetError(f"{label}: bad ar member size at byte {pos}") from None
+        start = pos + _AR_HEADER
+        if size < 0 or start + size > len(data):
+            raise AssetError(f"{label}: ar member {name} runs past the end of the file")
+        members[name] = data[start : start + size]
+        pos = start + size + (size % 2)
+    return members
+
+
+def _library_files(path: Path, art: Upstream) -> dict[str, bytes]:
+    """Every regular ELF shared-object file in the artifact: its member path -> bytes."""
+    out: dict[str, bytes] = {}
+    if art.source == "pypi":
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if ".so" in PurePosixPath(info.filename).name and not info.is_dir():
+                    blob = zf.read(info)
+                    if blob.startswith(ELF_MAGIC):
+                        out[info.filename] = blob
+        return out
+    members = _ar_members(path.read_bytes(), art.filename)
+    data_name = next((n for n in members if n.startswith("data.tar")), None)
+    if data_name is None:
+        raise AssetError(f"{art.filename}: no data.tar.* member")
+    with tarfile.open(fileobj=io.BytesIO(members[data_name]), mode="r:*") as tf:
+        for m in tf.getmembers():
+            if m.isfile() and ".so" in PurePosixPath(m.name).name:
+                f = tf.extractfile(m)
+                blob = f.read() if f else b""
+                if blob.startswith(ELF_MAGIC):
+                    out[m.name.removeprefix("./")] = blob
+    return out
+
+
+def unpack(dest: Path, cache: Path | None = None, lock: Path = LOCK) -> dict[Path, Upstream]:
+    """Fetch every locked artifact and write its shared libraries below ``dest``; file -> artifact."""
+    _, artifacts = load_lock(lock)
+    files: dict[Path, Upstream] = {}
+    for art in artifacts:
+        path = fetch_upstream(art, cache)
+        libs = _library_files(path, art)
+        if not libs:
+            raise AssetError(f"{art.filename}: holds no shared library; remove it from {lock.name}")
+        for member, blob in sorted(libs.items()):
+            target = dest / art.filename / member
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob)
+            files[target] = art
+    return files
