@@ -3,8 +3,9 @@
 Usage: ``python -m tools.build [--reuse] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
 
 Before building, each package directory gets its generated inputs as plain files (``VERSION`` from
-the repository's one VERSION; for data packages ``staged/``, the hash-checked members): the sdists
-carry them, so every sdist builds its wheel alone.
+the repository's one VERSION; for data packages ``staged/``, the hash-checked members, and the
+hatchling hook from tools/assets/hatch_build.py): the sdists carry them, so every sdist builds its
+wheel alone, and no package directory holds a link.
 
 - library (envpool-procgen-libs): assembled from the hash-locked upstream binaries;
 - data: ``uv build`` (the sdist first, then the wheel from the sdist);
@@ -43,6 +44,9 @@ from tools.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_w
 
 #: Libraries the core's extension modules link against but mujoco-core provides at run time.
 MUJOCO_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
+
+#: The asset packages' hatchling hook, written into each of them as a plain file before a build.
+ASSET_HOOK = REPO / "tools" / "assets" / "hatch_build.py"
 
 #: Build order: the library wheel first, since the core's repair excludes what it provides.
 KIND_ORDER = {"library": 0, "data": 1, "extension": 2}
@@ -120,6 +124,9 @@ def prepare(package: Package) -> None:
         from tools.assets.stage import stage_package
 
         stage_package(package.extra, version())
+        hook = package.path / "hatch_build.py"
+        hook.unlink(missing_ok=True)
+        shutil.copyfile(ASSET_HOOK, hook)
 
 
 def _build_sdist(package: Package, out: Path) -> Path:

@@ -448,6 +448,17 @@ def check_auditwheel(ctx: Context, a: Artifact) -> tuple[Status, str]:  # noqa: 
     return _ok(f"{'.'.join(a.platforms)} (auditwheel: {reported})")
 
 
+def check_abi3audit(ctx: Context, a: Artifact) -> tuple[Status, str]:
+    """``abi3audit --strict``: a stable-ABI wheel uses no symbol outside the limited API it claims."""
+    if a.kind != "wheel" or "abi3" not in a.path.name.split("-")[-2]:
+        return _skip("not an abi3 wheel")
+    cmd = _tool("abi3audit")
+    if cmd is None:
+        return _missing("abi3audit", "abi3audit")
+    rc, out = _run([*cmd, "--strict", "--report", str(a.path)])
+    return _ok("no ABI violations") if rc == 0 else _fail(_tail(out))
+
+
 CHECKS: dict[str, Check] = {
     "release-set": check_release_set,
     "version": check_version,
@@ -460,8 +471,15 @@ CHECKS: dict[str, Check] = {
     "check-wheel-contents": check_wheel_contents,
     "pydistcheck": check_pydistcheck,
     "auditwheel": check_auditwheel,
+    "abi3audit": check_abi3audit,
     "sbom": check_sbom,
 }
+
+
+def _matrix_tag(wheel_name: str) -> str:
+    """The core-matrix name of a wheel: "cp311" for cp311-cp311, "cp312-abi3" for cp312-abi3."""
+    python, abi = wheel_name.removesuffix(".whl").split("-")[-3:-1]
+    return f"{python}-{abi}" if abi == "abi3" else python
 
 
 def completeness(ctx: Context, present: Sequence[release_set.Package]) -> list[Result]:
@@ -472,6 +490,9 @@ def completeness(ctx: Context, present: Sequence[release_set.Package]) -> list[R
         kinds = {a.kind for a in mine}
         need_sdist = ctx.require_sdist and p.kind not in NO_SDIST_KINDS
         missing = [k for k in ("wheel", "sdist") if k not in kinds and (k == "wheel" or need_sdist)]
+        if p.kind == "extension" and ctx.require_sdist:
+            have = {_matrix_tag(a.path.name) for a in mine if a.kind == "wheel"}
+            missing += [f"{e.tag} wheel" for e in release_set.CORE_MATRIX if e.tag not in have]
         if missing:
             results.append(
                 Result("release-set", p.distribution, "FAIL", f"no {' and no '.join(missing)} in {ctx.wheelhouse}")

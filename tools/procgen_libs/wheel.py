@@ -74,12 +74,17 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
     for src in sorted((PACKAGE_DIR / "src" / IMPORT).glob("*.py")):
         shutil.copy2(src, pkg / src.name)
     patchelf = _patchelf()
+    strip = shutil.which("strip")
+    if strip is None:
+        raise RuntimeError("strip not found: apt-get install -y binutils (dnf install -y binutils)")
     entries: list[dict[str, object]] = []
     origins: list[tuple[str, str, str, Upstream]] = []
     for lib in libs:
         dest = libdir / lib.soname
         shutil.copyfile(lib.source, dest)
         dest.chmod(0o755)
+        # PyQt5-Qt5 ships its libraries with debug symbols; the wheel carries none.
+        subprocess.run([strip, "--strip-debug", str(dest)], check=True)
         if lib.needed:
             subprocess.run([patchelf, "--set-rpath", "$ORIGIN", str(dest)], check=True)
         o = lib.origin
