@@ -62,8 +62,9 @@ class Upstream:
         return f"pkg:deb/debian/{self.name}@{self.version}?arch=amd64&distro=debian-{self.suite}"
 
 
-def load_lock(path: Path = LOCK) -> tuple[str, list[Upstream]]:
-    """The locked architecture and artifacts."""
+def load_lock(path: Path | None = None) -> tuple[str, list[Upstream]]:
+    """The locked architecture and artifacts (of ``path``, default the package's lock)."""
+    path = path or LOCK
     try:
         raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         arts = [
@@ -155,8 +156,9 @@ def _library_files(path: Path, art: Upstream) -> dict[str, bytes]:
     return out
 
 
-def unpack(dest: Path, cache: Path | None = None, lock: Path = LOCK) -> dict[Path, Upstream]:
+def unpack(dest: Path, cache: Path | None = None, lock: Path | None = None) -> dict[Path, Upstream]:
     """Fetch every locked artifact and write its shared libraries below ``dest``; file -> artifact."""
+    lock = lock or LOCK
     _, artifacts = load_lock(lock)
     files: dict[Path, Upstream] = {}
     for art in artifacts:
