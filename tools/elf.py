@@ -40,9 +40,9 @@ def dynamic_info(path: Path) -> DynamicInfo:
                 if isinstance(section, DynamicSection):
                     for tag in section.iter_tags():
                         if tag.entry.d_tag == "DT_NEEDED":
-                            needed.append(str(tag.needed))
+                            needed.append(str(tag.needed))  # type: ignore[attr-defined]
                         elif tag.entry.d_tag == "DT_SONAME":
-                            soname = str(tag.soname)
+                            soname = str(tag.soname)  # type: ignore[attr-defined]
                 elif isinstance(section, GNUVerNeedSection):
                     for _verneed, auxiliaries in section.iter_versions():
                         for aux in auxiliaries:
