@@ -11,6 +11,7 @@ from tools.bench import footprint, release_bytes, report, throughput
 from tools.bench.common import cpu_model
 from tools.bench.stats import summarize
 from tools.bench.venvs import parse_report
+from tools.release_set import CORE_MATRIX
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -149,43 +150,15 @@ def test_parse_report_reads_local_files_and_refuses_remote() -> None:
         parse_report({"install": [item]})
 
 
-def test_documented_matrix_without_cibuildwheel_config() -> None:
-    ids, source = release_bytes.matrix_from_config(None)
-    assert ids == list(release_bytes.DOCUMENTED_MATRIX)
-    assert "documented" in source
-
-
-def test_matrix_follows_the_build_selector() -> None:
-    cfg = {"build": "cp311-* cp312-*", "skip": "*musllinux*", "linux": {"archs": ["x86_64", "aarch64"]}}
-    ids, _ = release_bytes.matrix_from_config(cfg)
-    assert ids == [
-        "cp311-manylinux_x86_64",
-        "cp311-manylinux_aarch64",
-        "cp312-manylinux_x86_64",
-        "cp312-manylinux_aarch64",
-    ]
-    ids, _ = release_bytes.matrix_from_config({"build": ["cp313-*"]}, host_arch="x86_64")
-    assert ids == ["cp313-manylinux_x86_64", "cp313-musllinux_x86_64"]
-
-
-def test_abi3_collapses_later_pythons() -> None:
-    ids = ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64", "cp313-manylinux_x86_64"]
-    assert release_bytes.collapse_abi3(ids, "cp312") == [
-        ("cp311", "manylinux_x86_64"),
-        ("cp312-abi3", "manylinux_x86_64"),
-    ]
-    assert len(release_bytes.collapse_abi3(ids, None)) == 3
-
-
-def test_core_wheels_measure_built_and_estimate_the_rest(tmp_path: Path) -> None:
-    built = tmp_path / "envpool-9.9.9-cp311-cp311-manylinux_2_28_x86_64.whl"
-    built.write_bytes(b"x" * 1234)
-    core = release_bytes.PACKAGES[0]
-    arts = release_bytes.core_wheels(
-        [built], [("cp311", "manylinux_x86_64"), ("cp312-abi3", "manylinux_aarch64")], core
-    )
-    assert [(a.size, a.estimated_from) for a in arts] == [(1234, None), (1234, built.name)]
-    assert arts[1].filename.endswith("-cp312-abi3-manylinux_aarch64.whl")
+def test_our_release_set_is_the_wheelhouse_with_nothing_estimated(tmp_path: Path) -> None:
+    ver = release_bytes.version()
+    names = [f"envpool-{ver}-{e.tag.replace('cp311', 'cp311-cp311')}-manylinux_2_17_x86_64.whl" for e in CORE_MATRIX]
+    for n in [*names, f"envpool-{ver}.tar.gz", "envpool-0.0.0.tar.gz"]:
+        (tmp_path / n).write_bytes(b"x" * 10)
+    data = release_bytes.ours(tmp_path)
+    assert sorted(a["filename"] for a in data["artifacts"]) == sorted([*names, f"envpool-{ver}.tar.gz"])
+    assert data["estimated"] == 0 and data["total_bytes"] == 30
+    assert set(data["missing"]) == {p.distribution for p in release_bytes.PACKAGES if p.extra}
 
 
 def test_linux_part_of_a_release() -> None:

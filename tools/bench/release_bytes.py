@@ -1,18 +1,17 @@
-"""Release set per version: bytes of every artifact one release uploads across the build matrix.
+"""Release set per version: bytes of every artifact one release uploads.
 
-Ours: computed from the built set (the wheelhouse) and the matrix (cibuildwheel's build selector in
-packages/core/pyproject.toml when present, else the documented matrix). Sizes of platforms not built
-here are estimated from the built wheel. The peer: PyPI's JSON API for envpool 1.2.5 and the
-envpool-assets* releases it resolves to.
+Ours: the wheelhouse as ``nox -s build`` made it, which is exactly what a release uploads (the
+release workflow publishes that build and nothing else): the core matrix of
+tools/release_set.CORE_MATRIX on Linux x86_64, the data and library wheels, one sdist per package.
+Nothing is estimated. The peer: PyPI's JSON API for envpool 1.2.5 and the envpool-assets*
+releases it resolves to.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import ssl
-import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -20,16 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.common import CACHE, WHEELS, show
-from tools.release_set import PACKAGES, REPO, Package, package_of_artifact, version
-
-PYTHONS = ("cp311", "cp312", "cp313", "cp314")
-LINUX_PLATFORMS = ("manylinux_x86_64", "manylinux_aarch64", "musllinux_x86_64", "musllinux_aarch64")
-DOCUMENTED_MATRIX = (
-    "cp311-manylinux_x86_64",
-    "cp311-manylinux_aarch64",
-    "cp312-manylinux_x86_64",
-    "cp312-manylinux_aarch64",
-)
+from tools.release_set import CORE_MATRIX, PACKAGES, package_of_artifact, version
 
 
 @dataclass(frozen=True)
@@ -37,147 +27,31 @@ class Artifact:
     """One file a release uploads."""
 
     package: str
-    filename: str  # the file name, or the name it would have when only estimated
+    filename: str
     size: int
-    estimated_from: str | None = None  # the built file whose size stands in for it
-
-
-def _words(value: object) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list):
-        return [w for v in value for w in str(v).split()]
-    raise TypeError(f"unexpected cibuildwheel option value {value!r}")
-
-
-def matrix_from_config(cibw: dict[str, Any] | None, host_arch: str = "x86_64") -> tuple[list[str], str]:
-    """The cibuildwheel identifiers a config selects (Linux only) and where the matrix came from.
-
-    Follows cibuildwheel's rules: ``build`` patterns (default ``*``), minus ``skip`` patterns, limited to
-    ``[tool.cibuildwheel.linux] archs`` (default ``auto``: the host's architecture).
-    """
-    if cibw is None:
-        return list(
-            DOCUMENTED_MATRIX
-        ), "the documented matrix, as packages/core/pyproject.toml has no [tool.cibuildwheel]"
-    build = _words(cibw.get("build")) or ["*"]
-    skip = _words(cibw.get("skip"))
-    linux = cibw.get("linux", {}) if isinstance(cibw.get("linux"), dict) else {}
-    archs = _words(linux.get("archs", cibw.get("archs"))) or ["auto"]
-    arch_set: set[str] = set()
-    for a in archs:
-        if a in ("auto", "native", "auto64"):
-            arch_set.add(host_arch)
-        elif a == "all":
-            arch_set.update(("x86_64", "aarch64"))
-        else:
-            arch_set.add(a)
-    ids = [f"{py}-{plat}" for py in PYTHONS for plat in LINUX_PLATFORMS]
-    chosen = [
-        i
-        for i in ids
-        if any(fnmatch.fnmatch(i, b) for b in build)
-        and not any(fnmatch.fnmatch(i, s) for s in skip)
-        and i.split("_", 1)[1] in arch_set
-    ]
-    return chosen, "from [tool.cibuildwheel] in packages/core/pyproject.toml"
-
-
-def collapse_abi3(identifiers: list[str], abi3_from: str | None) -> list[tuple[str, str]]:
-    """(python tag, platform) of the distinct wheels: every CPython >= ``abi3_from`` shares one abi3 wheel."""
-    out: list[tuple[str, str]] = []
-    for ident in identifiers:
-        py, plat = ident.split("-", 1)
-        tag = f"{abi3_from}-abi3" if abi3_from and int(py[2:]) >= int(abi3_from[2:]) else py
-        if (tag, plat) not in out:
-            out.append((tag, plat))
-    return out
-
-
-def _wheel_tags(filename: str) -> tuple[str, str, str]:
-    """(python tag, abi tag, platform tag) of a wheel file name."""
-    parts = filename[: -len(".whl")].split("-")
-    return parts[-3], parts[-2], parts[-1]
-
-
-def _arch(platform_tag: str) -> str:
-    for arch in ("x86_64", "aarch64"):
-        if platform_tag.endswith(arch):
-            return arch
-    return platform_tag
-
-
-def core_wheels(built: list[Path], wheels: list[tuple[str, str]], pkg: Package) -> list[Artifact]:
-    """One artifact per matrix wheel, measured when built here, else estimated from the closest built one."""
-    out: list[Artifact] = []
-    for tag, plat in wheels:
-        py = tag.split("-")[0]
-        abi3 = tag.endswith("-abi3")
-        exact = [
-            f
-            for f in built
-            if _wheel_tags(f.name)[0] == py
-            and (_wheel_tags(f.name)[1] == "abi3") == abi3
-            and _arch(_wheel_tags(f.name)[2]) == _arch(plat)
-            and ("musllinux" in _wheel_tags(f.name)[2]) == plat.startswith("musllinux")
-        ]
-        name = f"{pkg.normalized}-{version()}-{py}-{'abi3' if abi3 else py}-{plat}.whl"
-        if exact:
-            out.append(Artifact(pkg.distribution, exact[0].name, exact[0].stat().st_size))
-            continue
-        same_arch = [f for f in built if _arch(_wheel_tags(f.name)[2]) == _arch(plat)]
-        donor = (same_arch or built)[0]
-        out.append(Artifact(pkg.distribution, name, donor.stat().st_size, estimated_from=donor.name))
-    return out
+    estimated_from: str | None = None  # kept for the report's column; our set is never estimated
 
 
 def ours(wheelhouse: Path) -> dict[str, Any]:
-    """Our release set for the current version."""
+    """Our release set for the current version: every artifact of this version in the wheelhouse."""
     ver = version()
-    pyproject = tomllib.loads((REPO / "packages/core/pyproject.toml").read_text(encoding="utf-8"))
-    cibw = pyproject.get("tool", {}).get("cibuildwheel")
-    identifiers, source = matrix_from_config(cibw)
-    py_api = pyproject.get("tool", {}).get("scikit-build", {}).get("wheel", {}).get("py-api")
-    abi3_from = py_api if isinstance(py_api, str) and py_api.startswith("cp3") else None
-    wheels = collapse_abi3(identifiers, abi3_from)
-    archs = sorted({_arch(p) for _, p in wheels if p.startswith("manylinux")})
     files = sorted(f for f in wheelhouse.iterdir() if f.is_file() and f"-{ver}" in f.name)
     artifacts: list[Artifact] = []
     missing: list[str] = []
     for pkg in PACKAGES:
         mine = [f for f in files if package_of_artifact(f.name) is pkg]
-        built_wheels = [f for f in mine if f.name.endswith(".whl")]
-        sdists = [f for f in mine if f.name.endswith(".tar.gz")]
         if not mine:
             missing.append(pkg.distribution)
-            continue
-        if built_wheels and pkg.kind == "extension":
-            artifacts += core_wheels(built_wheels, wheels, pkg)
-        elif built_wheels and pkg.kind == "library":
-            fake = [(f"py3-{a}", f"manylinux_{a}") for a in archs]
-            for _, plat in fake:
-                same = [f for f in built_wheels if _arch(_wheel_tags(f.name)[2]) == _arch(plat)]
-                donor = (same or built_wheels)[0]
-                est = None if same else donor.name
-                name = donor.name if same else f"{pkg.normalized}-{ver}-py3-none-{plat}.whl"
-                artifacts.append(Artifact(pkg.distribution, name, donor.stat().st_size, est))
-        elif built_wheels:
-            artifacts.append(Artifact(pkg.distribution, built_wheels[0].name, built_wheels[0].stat().st_size))
-        if sdists:
-            artifacts.append(Artifact(pkg.distribution, sdists[0].name, sdists[0].stat().st_size))
-        else:
-            missing.append(f"{pkg.distribution} sdist")
+        artifacts += [Artifact(pkg.distribution, f.name, f.stat().st_size) for f in mine]
     return {
         "version": ver,
-        "matrix": identifiers,
-        "matrix_source": source,
-        "abi3_from": abi3_from,
+        "matrix": [f"{e.tag}-manylinux_x86_64" for e in CORE_MATRIX],
+        "matrix_source": "tools/release_set.CORE_MATRIX, built by nox -s build",
+        "abi3_from": None,
         "wheelhouse": show(wheelhouse),
         "artifacts": [a.__dict__ for a in artifacts],
         "total_bytes": sum(a.size for a in artifacts),
-        "estimated": sum(1 for a in artifacts if a.estimated_from),
+        "estimated": 0,
         "missing": missing,
     }
 

@@ -172,9 +172,12 @@ def release_md(rel: dict[str, Any]) -> str:
         (
             f"Ours, version {ours['version']}. Matrix, {ours['matrix_source']}: "
             f"{', '.join(f'`{i}`' for i in ours['matrix'])}{abi3}. Data wheels are `py3-none-any` "
-            "(one each), the library wheel one per platform, one sdist per package. "
-            "Sizes of platforms not built on this machine are "
-            f"**estimated** as the size of the built wheel ({ours['estimated']} of {len(ours['artifacts'])} files).\n"
+            "(one each), the library wheel one per platform, one sdist per package"
+            + (
+                f"; **{ours['estimated']} of {len(ours['artifacts'])} sizes estimated** from the built wheel.\n"
+                if ours.get("estimated")
+                else "; every file was built here.\n"
+            )
         ),
         table(["distribution", "file", "bytes", "size from"], rows),
         "",
