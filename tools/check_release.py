@@ -88,6 +88,7 @@ class Context:
     artifacts: list[Artifact]
     require_sdist: bool = False
     packages: Sequence[release_set.Package] = release_set.PACKAGES
+    matrix: Sequence[release_set.CoreBuild] = release_set.CORE_MATRIX  # core wheels a release must have
     _members: dict[Path, list[str]] = field(default_factory=dict)
 
     def members(self, a: Artifact) -> list[str]:
@@ -492,7 +493,7 @@ def completeness(ctx: Context, present: Sequence[release_set.Package]) -> list[R
         missing = [k for k in ("wheel", "sdist") if k not in kinds and (k == "wheel" or need_sdist)]
         if p.kind == "extension" and ctx.require_sdist:
             have = {_matrix_tag(a.path.name) for a in mine if a.kind == "wheel"}
-            missing += [f"{e.tag} wheel" for e in release_set.CORE_MATRIX if e.tag not in have]
+            missing += [f"{e.tag} wheel" for e in ctx.matrix if e.tag not in have]
         if missing:
             results.append(
                 Result("release-set", p.distribution, "FAIL", f"no {' and no '.join(missing)} in {ctx.wheelhouse}")
@@ -509,13 +510,18 @@ def run_checks(
     require_sdist: bool = False,
     only: Iterable[str] | None = None,
     present: Sequence[release_set.Package] | None = None,
+    matrix: Sequence[release_set.CoreBuild] = release_set.CORE_MATRIX,
 ) -> list[Result]:
-    """Run every check (or the ``only`` ones) over the wheelhouse and return the results."""
+    """Run every check (or the ``only`` ones) over the wheelhouse and return the results.
+
+    With ``require_sdist`` (a release), the core must also have one wheel per ``matrix`` entry.
+    """
     ctx = Context(
         wheelhouse=wheelhouse,
         version=version if version is not None else release_set.version(),
         artifacts=artifacts(wheelhouse) if wheelhouse.is_dir() else [],
         require_sdist=require_sdist,
+        matrix=matrix,
     )
     selected = list(only) if only else list(CHECKS)
     unknown = [c for c in selected if c not in CHECKS]

@@ -1,6 +1,6 @@
-"""Validate the GitHub workflows and the cibuildwheel configuration offline.
+"""Validate the GitHub workflows offline.
 
-    python -m tools.lint_workflows
+    python -m tools.lint_workflows [--only CHECK ...]
 
 The workflows cannot run here, so this checks what can be checked without GitHub:
 
@@ -9,9 +9,21 @@ The workflows cannot run here, so this checks what can be checked without GitHub
 - ``zizmor --offline``: security audits (pinning, permissions, injection, credential persistence);
 - ``pins``: every ``uses:`` is pinned to a full commit SHA with a ``# vX.Y.Z`` comment, and every
   workflow starts from ``permissions: {}``;
-- ``cibuildwheel``: ``cibuildwheel --print-build-identifiers`` on each package's
-  ``[tool.cibuildwheel]`` (the core must give cp311 + cp312 manylinux x86_64 and aarch64 and no
-  musllinux/i686/PyPy), and every ``only:`` identifier a workflow asks for is among them.
+- ``build-steps``: the workflows build, sort and publish nothing themselves. The rule, per
+  workflow file:
+
+  * no ``uses:`` names cibuildwheel, gh-action-pypi-publish or a ``docker://`` image;
+  * each ``run:`` script (block scalars included) is cut into commands: ``#`` comments dropped,
+    ``\\``-continued lines joined (a folded ``>`` block is one command), then split at ``&&``,
+    ``||``, ``|`` and ``;`` (quotes are not parsed: one command per line keeps it exact);
+  * no command may mention ``uv build``, ``pip wheel``, ``python -m build``/``pyproject-build``,
+    ``docker run``, ``cibuildwheel``, ``auditwheel repair``, ``twine upload`` or
+    ``gh-action-pypi-publish``, or start with ``mv``/``cp``/``rsync``/``ln``/``install`` on
+    ``wheelhouse`` files;
+  * every command must be one of ``nox -s ...`` (``sudo -E env "PATH=$PATH" nox -s ...`` to run
+    it as root), ``python -m pip install ...`` or ``[sudo] apt-get ...``.
+
+  Each violation is reported as ``file:line: why: command``.
 
 Prints one PASS/FAIL line per check and exits 1 on any failure.
 """
@@ -24,7 +36,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,12 +45,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 WORKFLOWS = release_set.REPO / ".github" / "workflows"
-#: the identifiers the core's [tool.cibuildwheel] must produce on Linux
-CORE_IDENTIFIERS = {f"cp3{minor}-manylinux_{arch}" for minor in (11, 12) for arch in ("x86_64", "aarch64")}
 
 _USES_RE = re.compile(r"^\s*-?\s*uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
 _PINNED_RE = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
-_ONLY_RE = re.compile(r"^\s*only:\s*(?P<id>\S+)\s*$")
 
 
 def _tool(name: str) -> str | None:
@@ -109,56 +117,115 @@ def check_pins(root: Path) -> tuple[bool, str]:
     return not problems, "\n".join(problems) if problems else f"{len(files)} workflow(s) pinned"
 
 
-def build_identifiers(package_dir: Path) -> list[str]:
-    """``cibuildwheel --print-build-identifiers --platform linux`` for one package."""
-    exe = _tool("cibuildwheel")
-    if exe is None:
-        raise FileNotFoundError("cibuildwheel not found: pip install cibuildwheel")
-    rc, out = _run([exe, "--print-build-identifiers", "--platform", "linux", "."], package_dir)
-    if rc != 0:
-        raise ValueError(f"cibuildwheel rejects {package_dir / 'pyproject.toml'}: {out}")
-    return [ln.strip() for ln in out.splitlines() if re.fullmatch(r"\s*\w+-\w+\s*", ln)]
+#: Commands that build, repair, sort or upload our packages: only nox sessions may do that.
+FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("uv build", re.compile(r"\buv\s+build\b")),
+    ("pip wheel", re.compile(r"\bpip3?\s+wheel\b")),
+    ("python -m build", re.compile(r"\bpython[\d.]*\s+-m\s+build\b|\bpyproject-build\b")),
+    ("docker run", re.compile(r"\bdocker\s+run\b|^docker://")),
+    ("cibuildwheel", re.compile(r"cibuildwheel", re.IGNORECASE)),
+    ("auditwheel repair", re.compile(r"\bauditwheel\s+repair\b")),
+    ("twine upload", re.compile(r"\btwine\s+upload\b")),
+    ("gh-action-pypi-publish", re.compile(r"gh-action-pypi-publish")),
+    ("mv/cp of wheelhouse/ files", re.compile(r"^(sudo\s+)?(mv|cp|rsync|ln|install)\b.*\bwheelhouse\b")),
+)
+#: The only commands a ``run:`` step may hold: set up the runner, then call nox.
+ALLOWED: tuple[re.Pattern[str], ...] = (
+    re.compile(r'^(sudo\s+-E\s+env\s+"PATH=\$PATH"\s+)?nox\s+(-s|--session|--sessions)\s+\S'),
+    re.compile(r"^python3?\s+-m\s+pip\s+install\s"),
+    re.compile(r"^(sudo\s+)?apt-get\s"),
+)
+_RUN_RE = re.compile(r"^(?P<indent>\s*)(?P<dash>-\s+)?run:\s*(?P<value>.*?)\s*$")
+_SPLIT_RE = re.compile(r"&&|\|\||[;|]")
 
 
-def check_cibuildwheel(root: Path) -> tuple[bool, str]:
-    """The cibuildwheel configurations parse and give the release identifiers."""
-    problems: list[str] = []
-    notes: list[str] = []
-    core: set[str] = set()
-    for pkg in release_set.PACKAGES:
-        pyproject = root / pkg.directory / "pyproject.toml"
-        if not pyproject.is_file():
+def run_scripts(path: Path) -> list[tuple[int, list[tuple[int, str]], bool]]:
+    """Every ``run:`` of a workflow: (line of ``run:``, [(line, text)] of its script, folded into one line?).
+
+    A ``|`` block keeps its lines; a ``>`` block and a plain or quoted scalar (continued on more
+    indented lines) fold into one.
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out: list[tuple[int, list[tuple[int, str]], bool]] = []
+    for i, line in enumerate(lines):
+        m = _RUN_RE.match(line)
+        if m is None:
             continue
-        if "cibuildwheel" not in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+        value = m["value"]
+        key_indent = len(m["indent"]) + len(m["dash"] or "")
+        block = bool(value) and value[0] in "|>"
+        body: list[tuple[int, str]] = [] if block else [(i + 1, value)]
+        for j in range(i + 1, len(lines)):
+            text = lines[j]
+            if text.strip() and len(text) - len(text.lstrip()) <= key_indent:
+                break
+            body.append((j + 1, text.strip()))
+        if not block and body:
+            first, *rest = body
+            quoted = " ".join([first[1], *(t for _, t in rest if t)]).strip()
+            if len(quoted) >= 2 and quoted[0] == quoted[-1] and quoted[0] in "'\"":
+                quoted = quoted[1:-1]
+            body = [(first[0], quoted)]
+        out.append((i + 1, body, not block or value[0] == ">"))
+    return out
+
+
+def _commands(script: list[tuple[int, str]], folded: bool) -> list[tuple[int, str]]:
+    """(line, command) pairs: comments dropped, continuations joined, split at ``&&``, ``||``, ``|`` and ``;``."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in script:
+        text = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not text:
             continue
-        try:
-            ids = build_identifiers(pyproject.parent)
-        except (FileNotFoundError, ValueError) as exc:
-            problems.append(str(exc))
+        pending = (pending[0], f"{pending[1]} {text}") if pending is not None else (number, text)
+        if folded or pending[1].endswith("\\"):
+            pending = (pending[0], pending[1].rstrip("\\").rstrip())
             continue
-        notes.append(f"{pkg.distribution}: {' '.join(ids)}")
-        if pkg.extra is None:
-            core = set(ids)
-            if core != CORE_IDENTIFIERS:
-                problems.append(
-                    f"{pkg.directory}: identifiers {sorted(core)}, expected {sorted(CORE_IDENTIFIERS)} "
-                    "(cp311 + cp312-abi3, manylinux x86_64 + aarch64)"
-                )
-    if not core and not problems:
-        problems.append("packages/core/pyproject.toml has no [tool.cibuildwheel] table")
-    for wf in workflow_files(root):
-        for number, line in enumerate(wf.read_text(encoding="utf-8").splitlines(), start=1):
-            m = _ONLY_RE.match(line)
-            if m and m["id"] not in core:
-                problems.append(f"{wf.name}:{number}: only: {m['id']} is not a build identifier of the core")
-    return not problems, "\n".join(problems) if problems else "; ".join(notes)
+        joined.append(pending)
+        pending = None
+    if pending is not None:
+        joined.append(pending)
+    return [(number, part.strip()) for number, text in joined for part in _SPLIT_RE.split(text) if part.strip()]
+
+
+def build_step_problems(path: Path) -> list[str]:
+    """Steps of one workflow that build, repair, sort or upload packages, or run anything but setup and nox."""
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        m = _USES_RE.match(line)
+        if m is None:
+            continue
+        for name, pattern in FORBIDDEN:
+            if pattern.search(m["ref"]):
+                found.append((number, f"{name} ({m['ref']}): build and publish only through nox sessions"))
+    for _, script, folded in run_scripts(path):
+        for number, command in _commands(script, folded):
+            hits = [name for name, pattern in FORBIDDEN if pattern.search(command)]
+            if hits:
+                why = f"{', '.join(hits)}: build, sort and publish only through nox sessions (nox -s build / publish)"
+            elif not any(p.match(command) for p in ALLOWED):
+                why = "a run: step may only set up the runner (apt-get, python -m pip install) and call nox -s"
+            else:
+                continue
+            found.append((number, f"{why}: {command}"))
+    return [f"{path.name}:{number}: {why}" for number, why in sorted(found)]
+
+
+def check_build_steps(root: Path) -> tuple[bool, str]:
+    """Workflows only set up the runner and call nox: no build, repair, artifact shuffling or upload of their own."""
+    files = workflow_files(root)
+    if not files:
+        return False, f"no workflow in {root / '.github' / 'workflows'}"
+    problems = [p for f in files for p in build_step_problems(f)]
+    return not problems, "\n".join(problems) if problems else f"{len(files)} workflow(s) build only through nox"
 
 
 CHECKS = {
     "actionlint": check_actionlint,
     "zizmor": check_zizmor,
     "pins": check_pins,
-    "cibuildwheel": check_cibuildwheel,
+    "build-steps": check_build_steps,
 }
 
 

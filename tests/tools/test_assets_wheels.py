@@ -94,7 +94,7 @@ def test_sdist_carries_the_staged_files_and_a_real_version_file(wheelhouse: Path
     with tarfile.open(sdist) as tf:
         members = {m.name: m for m in tf.getmembers()}
         staged = sorted(n.removeprefix(f"{top}/staged/") for n in members if n.startswith(f"{top}/staged/"))
-        assert staged == lock.paths()
+        assert staged == sorted([*lock.paths(), "manifest.json"])
         version_member = members[f"{top}/VERSION"]
         assert version_member.isfile(), "the sdist must carry VERSION itself, not the repository's symlink"
         handle = tf.extractfile(version_member)

@@ -63,12 +63,13 @@ def add_files(wheel: Path, files: dict[str, bytes]) -> None:
 
 
 def test_good_set_passes_everything(good_set):  # type: ignore[no-untyped-def]
-    results = run_checks(good_set.wheelhouse, present=CORE_AND_VIZDOOM, require_sdist=True)
+    # the fixture's core wheel is pure: no core matrix to complete
+    results = run_checks(good_set.wheelhouse, present=CORE_AND_VIZDOOM, require_sdist=True, matrix=())
     failed = [r.line() for r in results if r.status == "FAIL"]
     assert not failed, "\n".join(failed)
     checked = {(r.check, r.artifact) for r in results if r.status == "PASS"}
-    # every check ran (passed) on at least one artifact, apart from those needing a platform wheel / a graft
-    assert {c for c, _ in checked} >= set(check_release.CHECKS) - {"auditwheel", "sbom"}
+    # every check ran (passed) on at least one artifact, apart from those needing a platform wheel, a graft or abi3
+    assert {c for c, _ in checked} >= set(check_release.CHECKS) - {"auditwheel", "sbom", "abi3audit"}
 
 
 def test_unknown_distribution_fails(good_set):  # type: ignore[no-untyped-def]
@@ -329,3 +330,11 @@ def test_module_entry_point_runs(good_set):  # type: ignore[no-untyped-def]
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"PASS version {good_set.core_wheel.name}" in proc.stdout
+
+
+def test_a_release_needs_every_wheel_of_the_core_matrix(good_set):  # type: ignore[no-untyped-def]
+    results = run_checks(good_set.wheelhouse, present=CORE_AND_VIZDOOM, require_sdist=True, only=["release-set"])
+    (core,) = [r for r in results if r.check == "release-set" and r.artifact == "envpool"]
+    assert core.status == "FAIL"
+    for entry in release_set.CORE_MATRIX:
+        assert f"{entry.tag} wheel" in core.message

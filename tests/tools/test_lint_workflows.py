@@ -1,8 +1,7 @@
-"""tools.lint_workflows: SHA pins, permissions, and the cibuildwheel identifiers of the real config."""
+"""tools.lint_workflows: SHA pins, permissions, and the build-steps rule (workflows build only through nox)."""
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import pytest
@@ -63,10 +62,66 @@ def test_repository_workflows_are_pinned() -> None:
     assert ok, detail
 
 
-def test_core_cibuildwheel_identifiers() -> None:
-    if lint_workflows._tool("cibuildwheel") is None and shutil.which("cibuildwheel") is None:
-        pytest.skip("cibuildwheel is not installed in this venv (tests/requirements.txt)")
-    ok, detail = lint_workflows.check_cibuildwheel(release_set.REPO)
+HEADER = "name: w\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
+#: line 8 of every workflow below is its first step
+GOOD_STEPS = [
+    "      - run: nox -s lint\n",
+    "      - run: python -m pip install nox uv\n",
+    "      - run: sudo apt-get update && sudo apt-get install -y debootstrap\n",
+    '      - run: sudo -E env "PATH=$PATH" nox -s tests\n',
+    "      - name: publish\n        run: >-\n          nox -s publish -- wheelhouse\n          --repository-url URL\n",
+    "      - run: |\n          # comments are not commands\n          nox -s build -- --only cp312-abi3\n",
+]
+
+
+@pytest.mark.parametrize("step", GOOD_STEPS)
+def test_build_steps_accept_setup_and_nox(tmp_path: Path, step: str) -> None:
+    write_workflow(tmp_path, HEADER + step)
+    ok, detail = lint_workflows.check_build_steps(tmp_path)
+    assert ok, detail
+
+
+@pytest.mark.parametrize(
+    ("step", "line", "why"),
+    [
+        ("      - run: uv build --out-dir wheelhouse packages/core\n", 8, "uv build"),
+        ("      - run: python -m pip wheel -w wheelhouse packages/core\n", 8, "pip wheel"),
+        ("      - run: |\n          nox -s lint\n          python -m build packages/core\n", 10, "python -m build"),
+        (
+            "      - run: >-\n          docker run --rm quay.io/pypa/manylinux_2_28_x86_64\n          bash -c 'x'\n",
+            9,
+            "docker run",
+        ),
+        (f"      - uses: pypa/cibuildwheel@{SHA} # v4.1.0\n", 8, "cibuildwheel"),
+        ("      - run: python -m pip install cibuildwheel\n", 8, "cibuildwheel"),
+        ("      - run: auditwheel repair -w wheelhouse dist/*.whl\n", 8, "auditwheel repair"),
+        ("      - run: python -m twine upload wheelhouse/*\n", 8, "twine upload"),
+        (f"      - uses: pypa/gh-action-pypi-publish@{SHA} # v1.13.0\n", 8, "gh-action-pypi-publish"),
+        ("      - run: mkdir dist && mv wheelhouse/envpool_* dist/\n", 8, "mv/cp of wheelhouse/ files"),
+        (
+            "      - run: |\n          nox -s build\n          cp wheelhouse/envpool-* dist/\n",
+            10,
+            "mv/cp of wheelhouse/ files",
+        ),
+        ("      - run: python -m tools.size_guard wheelhouse\n", 8, "a run: step may only set up the runner"),
+        (
+            "      - run: |\n          nox -s build \\\n            && ls wheelhouse\n",
+            9,
+            "a run: step may only set up the runner",
+        ),
+        ("      - run: nox -s build\n          && ls wheelhouse\n", 8, "a run: step may only set up the runner"),
+        ('      - run: "echo hi"\n', 8, "a run: step may only set up the runner"),
+    ],
+)
+def test_build_steps_fail_on_builds_uploads_and_other_commands(tmp_path: Path, step: str, line: int, why: str) -> None:
+    write_workflow(tmp_path, HEADER + step)
+    ok, detail = lint_workflows.check_build_steps(tmp_path)
+    assert not ok
+    assert f"w.yml:{line}: {why}" in detail
+
+
+def test_repository_workflows_build_only_through_nox() -> None:
+    ok, detail = lint_workflows.check_build_steps(release_set.REPO)
     assert ok, detail
 
 

@@ -3,7 +3,7 @@
 Every shared object unpacked from the artifacts in ``upstream.lock.json`` is indexed by its
 ``DT_SONAME``; the closure follows ``DT_NEEDED`` from the Qt roots through that index. A needed
 soname that the manylinux policy guarantees (glibc's libraries, the compiler runtime, zlib: all
-present in a minimal Debian image too, which tests/test_minimal_image.py checks) is not grafted;
+present in a minimal Debian image too, which tests/tools/test_minimal_image.py checks) is not grafted;
 any other soname must be provided by exactly one locked artifact, else the build stops naming the
 library that needs it.
 """

@@ -1,0 +1,255 @@
+"""A minimal Debian root to install envpool into: no Qt, no libGL, no glib, no compiler.
+
+    python -m tools.minimal_root [SUITE ...]     build (or reuse) the cached roots and print their paths
+
+One implementation shared by tests/tools/test_minimal_image.py and tools/rehearsal.py:
+
+- :func:`ensure_root`: ``debootstrap --variant=minbase --include=python3,python3-venv SUITE`` into
+  ``.cache/minimal-SUITE`` (about a minute from deb.debian.org, or ``$ENVPOOL_DEBIAN_MIRROR``),
+  built in a temporary directory next to it and renamed into place, so the cache is complete (it
+  holds a marker file) or absent;
+- :func:`mounted`: host directories bind-mounted read-only under ``/mnt/<name>`` and ``/proc``
+  mounted, unmounted again whatever happens inside the ``with`` block;
+- :func:`run`: a command in the root through ``chroot`` with a clean environment;
+- :func:`fill_thirdparty`: third-party wheels for another interpreter than this one (the trixie
+  root's CPython 3.13), downloaded with ``pip download --python-version X.Y --only-binary=:all:``.
+
+Needs root, debootstrap, chroot and mount (``apt-get install -y debootstrap``):
+:func:`missing_requirements` says what is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import parse_wheel_filename
+
+from tools.release_set import CORE_MATRIX, REPO, CoreBuild
+from tools.thirdparty import OURS, runtime_requirements
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+CACHE = REPO / ".cache"
+MIRROR = os.environ.get("ENVPOOL_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+MARKER = ".envpool-minimal-root-complete"
+INCLUDE = ("python3", "python3-venv")
+#: The environment of every command run in a root: nothing inherited from the host.
+CLEAN_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/root",
+    "LANG": "C.UTF-8",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "PIP_NO_CACHE_DIR": "1",
+    "PIP_NO_INPUT": "1",
+}
+#: manylinux platform tags a root's glibc accepts, newest first, for ``pip download --platform``.
+MANYLINUX = (*(f"manylinux_2_{minor}_x86_64" for minor in range(28, 16, -1)), "manylinux2014_x86_64")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A Debian release the minimal root can be built from."""
+
+    name: str
+    python: tuple[int, int]  # the CPython its python3 package installs
+
+    @property
+    def python_version(self) -> str:
+        """``"3.11"`` for bookworm."""
+        return f"{self.python[0]}.{self.python[1]}"
+
+
+SUITES = {s.name: s for s in (Suite("bookworm", (3, 11)), Suite("trixie", (3, 13)))}
+
+
+class ChrootError(RuntimeError):
+    """A command in the minimal root failed."""
+
+
+def missing_requirements() -> str | None:
+    """Why a minimal root cannot be built or entered here, or None when it can."""
+    if os.geteuid() != 0:
+        return "the minimal Debian root needs root (debootstrap, chroot, mount): run as root"
+    for tool in ("debootstrap", "chroot", "mount", "umount"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed: apt-get install -y debootstrap"
+    return None
+
+
+def root_path(suite: str, cache: Path = CACHE) -> Path:
+    """Where the root of ``suite`` is cached."""
+    return cache / f"minimal-{suite}"
+
+
+def _marker_text(suite: str) -> str:
+    return f"{suite} minbase {' '.join(INCLUDE)} {MIRROR}\n"
+
+
+def is_complete(root: Path, suite: str) -> bool:
+    """True when ``root`` was fully built for ``suite`` with the current package list."""
+    marker = root / MARKER
+    return marker.is_file() and marker.read_text(encoding="utf-8") == _marker_text(suite)
+
+
+def ensure_root(suite: str, cache: Path = CACHE) -> Path:
+    """The cached minimal root of ``suite``, built first when absent or incomplete."""
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}: one of {sorted(SUITES)} (tools/minimal_root.py SUITES)")
+    reason = missing_requirements()
+    if reason:
+        raise ChrootError(reason)
+    target = root_path(suite, cache)
+    if is_complete(target, suite):
+        return target
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE)}", suite, str(tmp), MIRROR]
+    print(f"minimal root: {' '.join(cmd)}", flush=True)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    if res.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ChrootError(
+            f"{' '.join(cmd)} failed ({res.returncode}); is {MIRROR} reachable "
+            f"(set ENVPOOL_DEBIAN_MIRROR to another mirror)?\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+        )
+    (tmp / MARKER).write_text(_marker_text(suite), encoding="utf-8")
+    if target.exists():
+        if is_complete(target, suite):  # another process finished first: keep its root
+            shutil.rmtree(tmp, ignore_errors=True)
+            return target
+        shutil.rmtree(target)
+    tmp.rename(target)
+    return target
+
+
+def _umount(point: Path) -> None:
+    subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)
+
+
+@contextlib.contextmanager
+def mounted(root: Path, binds: Mapping[str, Path]) -> Iterator[Path]:
+    """Bind-mount each host directory read-only at ``/mnt/<name>`` and mount /proc; yield ``root``.
+
+    Everything mounted here is unmounted on exit, also when the block raises.
+    """
+    mounts: list[Path] = []
+    try:
+        for name, src in binds.items():
+            if not src.is_dir():
+                raise ChrootError(f"cannot mount {src} at /mnt/{name}: not a directory")
+            point = root / "mnt" / name
+            point.mkdir(parents=True, exist_ok=True)
+            if point.is_mount():  # left over from an interrupted run
+                _umount(point)
+            subprocess.run(["mount", "--bind", str(src), str(point)], check=True)
+            mounts.append(point)
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(point)], check=True)
+        proc = root / "proc"
+        proc.mkdir(exist_ok=True)
+        if proc.is_mount():
+            _umount(proc)
+        subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
+        mounts.append(proc)
+        yield root
+    finally:
+        for point in reversed(mounts):
+            _umount(point)
+
+
+def run(root: Path, *cmd: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` inside ``root`` (chroot, clean environment); raise ChrootError on failure when ``check``."""
+    res = subprocess.run(
+        ["chroot", str(root), *cmd], capture_output=True, text=True, env=CLEAN_ENV, timeout=timeout, check=False
+    )
+    if check and res.returncode != 0:
+        raise ChrootError(f"chroot {root} {' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return res
+
+
+def core_build_for(python: tuple[int, int]) -> CoreBuild:
+    """The core wheel of tools/release_set.py CORE_MATRIX that pip installs on CPython ``python``.
+
+    The build for that very interpreter, else the newest stable-ABI (abi3) build for an older one.
+    """
+
+    def minor(build: CoreBuild) -> tuple[int, int]:
+        major, _, rest = build.python.partition(".")
+        return int(major), int(rest)
+
+    exact = [b for b in CORE_MATRIX if minor(b) == python]
+    abi3 = [b for b in CORE_MATRIX if b.tag.endswith("-abi3") and minor(b) <= python]
+    if not exact and not abi3:
+        raise ValueError(f"no core wheel of tools/release_set.py CORE_MATRIX installs on CPython {python}")
+    return exact[0] if exact else max(abi3, key=minor)
+
+
+def has_core_for(wheelhouse: Path, version: str, tag: str) -> bool:
+    """True when ``wheelhouse`` holds an envpool ``version`` wheel of the CORE_MATRIX ``tag`` (cp311, cp312-abi3)."""
+    interpreter, _, abi = tag.partition("-")
+    for path in wheelhouse.glob(f"envpool-{version}-*.whl"):
+        _, wversion, _, tags = parse_wheel_filename(path.name)
+        if str(wversion) == version and any(
+            t.interpreter == interpreter and t.abi == (abi or interpreter) for t in tags
+        ):
+            return True
+    return False
+
+
+def _pip() -> list[str]:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    uv = Path(sys.executable).parent / "uv"
+    exe = str(uv) if uv.is_file() else shutil.which("uv")
+    if exe is None:
+        raise ChrootError(f"neither pip nor uv is installed next to {sys.executable}: pip install pip")
+    return [exe, "tool", "run", "--from", "pip", "pip"]
+
+
+def fill_thirdparty(wheelhouse: Path, dest: Path, python: str, extra: Sequence[str] = ()) -> Path:
+    """Download the third-party wheels envpool[all] needs on CPython ``python`` (x86_64 glibc) into ``dest``.
+
+    The requirements are tools.thirdparty.runtime_requirements() of the wheelhouse plus ``extra``;
+    nothing is downloaded when ``dest`` was filled for the same list already.
+    """
+    reqs = sorted({*runtime_requirements(wheelhouse), *extra})
+    key = hashlib.sha256(json.dumps([python, list(MANYLINUX), reqs]).encode()).hexdigest()
+    stamp = dest / f".filled-py{python.replace('.', '')}"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    print(f"minimal root: downloading {len(reqs)} requirements for CPython {python} into {dest}", flush=True)
+    platforms = [a for tag in MANYLINUX for a in ("--platform", tag)]
+    cmd = [*_pip(), "download", "--quiet", "--dest", str(dest), "--python-version", python]
+    cmd += ["--only-binary=:all:", *platforms, *reqs]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise ChrootError(f"{' '.join(cmd)} failed; PyPI must be reachable:\n{res.stderr[-3000:]}")
+    for path in dest.iterdir():  # our distributions come from the wheelhouse only
+        if path.name.split("-", 1)[0].replace("_", "-").lower() in OURS:
+            path.unlink()
+    stamp.write_text(key, encoding="utf-8")
+    return dest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build (or reuse) the cached roots of the given suites (default: all) and print their paths."""
+    suites = list(argv if argv is not None else sys.argv[1:]) or list(SUITES)
+    for suite in suites:
+        print(ensure_root(suite))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
