@@ -136,3 +136,23 @@ def test_wheel_whose_symbols_exceed_its_tag_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(manylinux.TagError, match=r"newer than the release set's manylinux_2_28"):
         build.check_platform_wheel(wheel)
+
+
+def test_missing_compiler_names_the_install_line(tmp_path: Path) -> None:
+    """An interpreter without the zig compiler (this test venv has none): the error gives the pip line."""
+    from tools import toolchain
+
+    if subprocess.run([sys.executable, "-m", "ziglang", "version"], capture_output=True, check=False).returncode == 0:
+        pytest.skip("this venv has ziglang installed")
+    with pytest.raises(
+        ToolchainError, match=rf"zig compiler is not installed in .* -m pip install {toolchain.ZIGLANG}"
+    ):
+        toolchain.zig_wrappers(Path(sys.executable))
+
+
+def test_missing_qt_headers_name_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools import toolchain
+
+    monkeypatch.setattr(toolchain, "QT5_CMAKE_DIRS", (tmp_path / "no-qt",))
+    with pytest.raises(ToolchainError, match=r"apt-get install -y qtbase5-dev"):
+        toolchain.qt5_dir()
