@@ -26,22 +26,19 @@ any other file that is not a wheel or sdist of the release set at VERSION is ref
 from __future__ import annotations
 
 import argparse
-import hashlib
-import html.parser
 import os
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tools import release_set
+from tools.assets.fetch import project_files, sha256_of
+from tools.assets.tree import AssetError
 from tools.distfile import parse_artifact
 
 #: Where each known upload endpoint's files are listed for installers (PEP 503 simple index).
@@ -110,36 +107,16 @@ def twine_upload(files: Sequence[Path], repository_url: str) -> None:
         raise PublishError(f"twine upload to {repository_url} failed (its output is above)")
 
 
-class _Links(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.files: dict[str, str | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            url = urllib.parse.urlsplit(href)
-            digest = url.fragment.removeprefix("sha256=") if url.fragment.startswith("sha256=") else None
-            self.files[urllib.parse.unquote(url.path.rsplit("/", 1)[-1])] = digest
-
-
 def listed_files(index_url: str, distribution: str) -> dict[str, str | None]:
     """File name -> sha256 (None when the link carries none) of what the simple index lists for ``distribution``.
 
-    Empty when the index does not know the project.
+    Empty when the index does not know the project. (tools.assets.fetch is the one index client.)
     """
-    url = f"{index_url.rstrip('/')}/{canonicalize_name(distribution)}/"
-    request = urllib.request.Request(url, headers={"Accept": "text/html", "Cache-Control": "no-cache"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode("utf-8", errors="replace")
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return {}
-        raise
-    parser = _Links()
-    parser.feed(text)
-    return parser.files
+        files = project_files(distribution, index_url, missing_ok=True)
+    except AssetError as exc:
+        raise OSError(str(exc)) from None
+    return {name: sha for name, (_url, sha) in files.items()}
 
 
 def _by_distribution(files: Sequence[Path]) -> dict[str, list[Path]]:
@@ -163,7 +140,7 @@ def not_yet_on_index(files: Sequence[Path], index_url: str, lister: Lister = lis
             if path.name not in listed:
                 todo.append(path)
                 continue
-            ours = hashlib.sha256(path.read_bytes()).hexdigest()
+            ours = sha256_of(path)
             if listed[path.name] not in (None, ours):
                 raise PublishError(
                     f"{index_url} already has a different {path.name} (sha256 {listed[path.name]}, ours {ours}): "

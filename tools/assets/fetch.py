@@ -1,4 +1,7 @@
-"""Fetch pinned artifacts from the package index (pip's configured index), verify and cache them."""
+"""The one package-index client of the tools: list a project's files, fetch pinned ones, verify, cache.
+
+Used by the asset and library builds (fetch) and by tools.publish (what an index already lists).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import re
 import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 CHUNK = 1 << 20
+#: file name -> (absolute download URL, listed sha256 or None)
+Files = dict[str, tuple[str, str | None]]
 
 
 def log(message: str) -> None:
@@ -66,38 +72,47 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def _open(url: str, accept: str | None = None) -> Any:
-    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    headers = {"Cache-Control": "no-cache", **({"Accept": accept} if accept else {})}
+    request = urllib.request.Request(url, headers=headers)
     context = _ssl_context() if url.startswith("https:") else None
     return urllib.request.urlopen(request, timeout=180, context=context)
 
 
 class _Anchors(HTMLParser):
+    """The links of a PEP 503 page, keyed by file name (the last path component of each URL)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.links: dict[str, str] = {}
-        self._href: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href")
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None and data.strip():
-            self.links[data.strip()] = self._href
-            self._href = None
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            path = urllib.parse.urlsplit(href).path
+            self.links[urllib.parse.unquote(path.rsplit("/", 1)[-1])] = href
 
 
-def find(name: str, filename: str, index: str | None = None) -> tuple[str, str | None]:
-    """The download URL of ``filename`` on the simple index page of project ``name``, and its listed sha256."""
-    index = index or index_url()
+def project_files(
+    name: str, index: str | None = None, *, missing_ok: bool = False
+) -> dict[str, tuple[str, str | None]]:
+    """Every file the simple index page (PEP 691 JSON or PEP 503 HTML) of project ``name`` lists.
+
+    File name -> (absolute download URL, listed sha256 or None). With ``missing_ok`` a project the
+    index does not know (404) gives ``{}``; any other failure raises AssetError naming the page.
+    """
+    index = (index or index_url()).rstrip("/")
     project = re.sub(r"[-_.]+", "-", name).lower()
     page = f"{index}/{project}/"
     try:
         with _open(page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1") as resp:
             body = resp.read()
             ctype = resp.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        if missing_ok and exc.code == 404:
+            return {}
+        raise AssetError(f"cannot read the index page {page}: {exc}") from None
     except OSError as exc:
-        raise AssetError(f"{filename}: cannot read the index page {page}: {exc}") from None
+        raise AssetError(f"cannot read the index page {page}: {exc}") from None
     links: dict[str, str]
     if "json" in ctype:
         links = {}
@@ -108,11 +123,22 @@ def find(name: str, filename: str, index: str | None = None) -> tuple[str, str |
         parser = _Anchors()
         parser.feed(body.decode("utf-8", "replace"))
         links = parser.links
-    if filename not in links:
-        raise AssetError(f"{filename}: not listed on {page}")
-    url, _, fragment = urllib.parse.urljoin(page, links[filename]).partition("#")
-    sha256 = fragment[len("sha256=") :] if fragment.startswith("sha256=") else None
-    return url, sha256
+    files: Files = {}
+    for filename, href in links.items():
+        url, _, fragment = urllib.parse.urljoin(page, href).partition("#")
+        files[filename] = (url, fragment[len("sha256=") :] if fragment.startswith("sha256=") else None)
+    return files
+
+
+def find(name: str, filename: str, index: str | None = None) -> tuple[str, str | None]:
+    """The download URL of ``filename`` on the simple index page of project ``name``, and its listed sha256."""
+    try:
+        files = project_files(name, index)
+    except AssetError as exc:
+        raise AssetError(f"{filename}: {exc}") from None
+    if filename not in files:
+        raise AssetError(f"{filename}: not listed on the index page of {name} ({index or index_url()})")
+    return files[filename]
 
 
 def verify(path: Path, artifact: Artifact) -> None:
