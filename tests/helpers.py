@@ -29,3 +29,19 @@ def replace_file(path: Path, data: bytes) -> None:
     tmp.write_bytes(data)
     tmp.chmod(path.stat().st_mode)
     tmp.replace(path)
+
+
+def wheel_for_this_python(wheelhouse: Path, normalized: str) -> Path:
+    """The wheel of distribution ``normalized`` (file-name form) in ``wheelhouse`` this interpreter installs."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    supported = list(sys_tags())
+    best: tuple[int, Path] | None = None
+    for wheel in wheelhouse.glob(f"{normalized}-*.whl"):
+        _name, _version, _build, tags = parse_wheel_filename(wheel.name)
+        ranks = [supported.index(t) for t in tags if t in supported]
+        if ranks and (best is None or min(ranks) < best[0]):
+            best = (min(ranks), wheel)
+    assert best is not None, f"no {normalized} wheel for this interpreter in {wheelhouse}"
+    return best[1]

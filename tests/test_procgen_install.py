@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tools.distfile import with_version
+from tools.procgen_libs.upstream import load_lock
 
 # venv-making tests: run in the sessions that have the procgen extra (procgen, all), not in every one
 pytestmark = pytest.mark.family("procgen")
@@ -211,10 +212,14 @@ def test_library_wheel_sbom_lists_every_grafted_file(wheelhouse: Path) -> None:
             assert comp["hashes"][0]["content"] == digest
         assert sorted(listed) == so_files
         assert sorted(f"envpool_procgen_libs/{e['file']}" for e in manifest["libraries"]) == so_files
-        packages = {c["name"] for c in bom["components"]}
-        # the source packages of Qt and ICU are named (Debian or RPM names)
-        assert any("qt5" in p.lower() or "qt5core" in p.lower() for p in packages), packages
-        assert any("icu" in p.lower() for p in packages), packages
+        # each file names the locked upstream artifact it comes from, by package URL and version
+        _arch, locked = load_lock()
+        upstream = {(a.name, a.version): a.purl for a in locked}
+        for comp in bom["components"]:
+            assert upstream.get((comp["name"], comp["version"])) == comp["purl"], comp
+        by_soname = {p["value"]: c for c in bom["components"] for p in c["properties"] if p["name"] == "envpool:soname"}
+        assert by_soname["libQt5Core.so.5"]["purl"].startswith("pkg:pypi/pyqt5-qt5@")
+        assert by_soname["libglib-2.0.so.0"]["purl"].startswith("pkg:deb/debian/libglib2.0-0@")
 
 
 def test_system_qt_loaded_first_is_refused(make_venv) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.helpers import wheel_for_this_python
 from tools.artifacts import metadata
 from tools.release_set import PACKAGES
 
@@ -16,9 +17,8 @@ if TYPE_CHECKING:
 
 
 def _core_wheel(wheelhouse: Path) -> Path:
-    wheels = sorted(wheelhouse.glob("envpool-*.whl"))
-    assert len(wheels) == 1, f"expected one core wheel in {wheelhouse}, found {[w.name for w in wheels]}"
-    return wheels[0]
+    """The core wheel of the release matrix this interpreter installs (cp311, or cp312-abi3 from 3.12)."""
+    return wheel_for_this_python(wheelhouse, "envpool")
 
 
 def test_core_wheel_files(wheelhouse: Path, repo_root: Path) -> None:

@@ -20,8 +20,8 @@ import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
-from packaging.tags import sys_tags
 
+from tests.helpers import wheel_for_this_python
 from tools import release_set
 from tools.distfile import Artifact, artifacts
 
@@ -33,18 +33,6 @@ FRONTENDS = ("uv", "build", "pip")
 
 def _sdists(wheelhouse: Path) -> list[Artifact]:
     return [a for a in artifacts(wheelhouse) if a.kind == "sdist"]
-
-
-def _release_wheel(wheelhouse: Path, sdist: Artifact) -> Artifact:
-    """The wheelhouse's wheel of ``sdist``'s distribution that this interpreter would install."""
-    supported = {str(t) for t in sys_tags()}
-    for a in artifacts(wheelhouse):
-        if a.kind != "wheel" or a.name != sdist.name:
-            continue
-        python, abi, platforms = a.path.name.removesuffix(".whl").split("-")[-3:]
-        if any(f"{py}-{abi}-{plat}" in supported for py in python.split(".") for plat in platforms.split(".")):
-            return a
-    raise AssertionError(f"no wheel of {sdist.name} for this interpreter in {wheelhouse}")
 
 
 def _build(frontend: str, sdist: Path, work: Path) -> Path:
@@ -90,9 +78,9 @@ def test_every_sdist_builds_its_wheel_alone(frontend: str, wheelhouse: Path, tmp
         alone = work / sdist.path.name
         shutil.copyfile(sdist.path, alone)  # nothing of the checkout beside it
         built = _build(frontend, alone, work)
-        release = _release_wheel(wheelhouse, sdist)
-        assert _names(built) == _names(release.path), f"{frontend}: {built.name} files differ from {release.filename}"
-        assert _metadata(built) == _metadata(release.path), f"{frontend}: {built.name} METADATA differs"
+        release = wheel_for_this_python(wheelhouse, sdist.name)
+        assert _names(built) == _names(release), f"{frontend}: {built.name} files differ from {release.name}"
+        assert _metadata(built) == _metadata(release), f"{frontend}: {built.name} METADATA differs"
         package = release_set.package_of_artifact(sdist.path.name)
         if package is not None and package.kind == "data":
-            assert built.read_bytes() == release.path.read_bytes(), f"{frontend}: {built.name} is not byte-identical"
+            assert built.read_bytes() == release.read_bytes(), f"{frontend}: {built.name} is not byte-identical"

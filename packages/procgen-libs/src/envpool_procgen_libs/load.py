@@ -140,6 +140,8 @@ def load() -> LoadedLibraries:
         data = manifest()
         version = str(data["version"])
         verify(data)
+        # Before loading anything: a second Qt/ICU/glib beside one already mapped can crash the process.
+        _refuse_foreign(version)
         files: dict[str, Path] = {}
         handles: dict[str, ctypes.CDLL] = {}
         for entry in data["libraries"]:
@@ -159,16 +161,21 @@ def load() -> LoadedLibraries:
                 f"says Qt {data['qt_version']} / ICU {data['icu_version']}: another copy was picked up. "
                 f"Reinstall with:\n    {_fix_line(version)}"
             )
-        foreign = foreign_mappings()
-        if foreign:
-            raise LibraryLoadError(
-                f"{DISTRIBUTION} {version}: this process already has another Qt/ICU loaded "
-                f"({', '.join(foreign)}); envpool's procgen family needs the copies in {library_dir()}. "
-                "Import envpool's procgen tasks before anything that loads a system Qt (e.g. PyQt5)."
-            )
+        _refuse_foreign(version)
         _handles.extend(handles.values())
         _loaded = LoadedLibraries(library_dir(), version, qt_version, icu_version, files)
         return _loaded
+
+
+def _refuse_foreign(version: str) -> None:
+    """Raise LibraryLoadError when a Qt/ICU from outside this package is mapped into the process."""
+    foreign = foreign_mappings()
+    if foreign:
+        raise LibraryLoadError(
+            f"{DISTRIBUTION} {version}: this process already has another Qt/ICU loaded "
+            f"({', '.join(foreign)}); envpool's procgen family needs the copies in {library_dir()}. "
+            "Import envpool's procgen tasks before anything that loads a system Qt (e.g. PyQt5)."
+        )
 
 
 def _qt_version(handles: dict[str, ctypes.CDLL]) -> str:
