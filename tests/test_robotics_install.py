@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import envpool
-from tests.helpers import run_python
+from tests.helpers import run_python, wheel_for_this_python
 from tools.distfile import with_version
 
 pytestmark = pytest.mark.family("robotics")
@@ -53,7 +53,7 @@ def test_missing_then_skewed_mujoco_core(make_venv: MakeVenv, thirdparty: Path, 
     assert "MissingExtraError" in proc.stderr and "needs mujoco-core, which is not installed" in proc.stderr
     assert PIP_LINE in proc.stderr
     # mujoco-core at another version (a copy of the real wheel, renumbered)
-    skewed = with_version(_wheel(thirdparty, "mujoco_core-4.0.0-*.whl"), "3.3.7", tmp_path)
+    skewed = with_version(wheel_for_this_python(thirdparty, "mujoco_core"), "3.3.7", tmp_path)
     make_venv.install(python, [str(skewed)], no_deps=True)  # type: ignore[attr-defined]
     proc = run_python(python, RUN)
     assert proc.returncode != 0 and "VersionSkewError" in proc.stderr, proc.stderr

@@ -11,6 +11,7 @@ a second ``pip install --target`` directory), or a venv whose platlib and pureli
 
 from __future__ import annotations
 
+import csv
 import ctypes
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -58,10 +59,12 @@ def library_path() -> Path:
             f"the robotics family needs {DISTRIBUTION}=={MUJOCO_VERSION}, which is not installed. "
             f'Install it with:\n    pip install "envpool[robotics]=={__version__}"'
         ) from exc
-    for entry in dist.files or ():
-        if PurePosixPath(str(entry)).name == LIBRARY:
-            path = Path(str(dist.locate_file(entry)))
-            _check_file(path, entry.size)
+    # RECORD itself, not ``dist.files``: from Python 3.12 that list leaves out files that are missing,
+    # and a deleted libmujoco must be reported as such.
+    for row in csv.reader((dist.read_text("RECORD") or "").splitlines()):
+        if row and PurePosixPath(row[0]).name == LIBRARY:
+            path = Path(str(dist.locate_file(row[0])))
+            _check_file(path, int(row[2]) if len(row) > 2 and row[2].isdigit() else None)
             return path
     raise BrokenInstallError(
         f"{DISTRIBUTION} {dist.version} has no {LIBRARY} in its file list (the robotics family needs "
