@@ -109,6 +109,50 @@ inline const void* CheckAction(const EnvSpec& spec, const ActionArray& a, std::s
   return a.data();
 }
 
+// Polled by a blocked call (without the GIL): runs Python's signal handlers, so Ctrl-C raises
+// KeyboardInterrupt within Pool::kPoll. True when a handler raised (the error stays set).
+inline bool PythonInterrupted() {
+  nb::gil_scoped_acquire gil;
+  return PyErr_CheckSignals() != 0;
+}
+
+// Runs `f(interrupt_check)` without the GIL. A pending KeyboardInterrupt (or any exception raised by
+// a signal handler) that cancelled the call is raised in Python; other exceptions propagate.
+template <typename F>
+auto WithoutGil(F&& f) -> decltype(f(InterruptCheck())) {
+  const InterruptCheck check(&PythonInterrupted);
+  {
+    nb::gil_scoped_release release;
+    try {
+      return f(check);
+    } catch (const Interrupted&) {
+    }
+  }
+  if (PyErr_Occurred() == nullptr) PyErr_SetNone(PyExc_KeyboardInterrupt);
+  throw nb::python_error();
+}
+
+// A batch as Python sees it; when some env failed, raises envpool.errors.EnvStepError carrying it.
+inline nb::tuple Deliver(const Pool& p, std::unique_ptr<Batch> b) {
+  std::vector<std::pair<int, std::string>> errors = std::move(b->errors);
+  const int capacity = b->capacity;
+  nb::tuple result = BatchToPython(p.spec(), std::move(b));
+  if (errors.empty()) return result;
+  std::string message;
+  nb::list ids;
+  for (const auto& [id, what] : errors) {
+    message += (message.empty() ? "" : "; ") + p.task_id() + " env " + std::to_string(id) + ": " + what;
+    ids.append(id);
+  }
+  message += " (" + std::to_string(errors.size()) + " of " + std::to_string(capacity) +
+             " envs of the batch failed; each is reset by its next step, the others go on: their results are in "
+             "the exception's .result)";
+  nb::object cls = nb::module_::import_("envpool.errors").attr("EnvStepError");
+  nb::object exc = cls(message, ids, result);
+  PyErr_SetObject(cls.ptr(), exc.ptr());
+  throw nb::python_error();
+}
+
 inline void BindFamily(nb::module_& m, const Family& family) {
   static Family fam = family;
   m.def(
@@ -117,6 +161,8 @@ inline void BindFamily(nb::module_& m, const Family& family) {
         return SpecToDict(fam.spec(task_id, Config(config)));
       },
       nb::arg("task_id"), nb::arg("config"), "The observation/action spec of a task, as a dict.");
+  m.attr("MAX_NUM_ENVS") = kMaxNumEnvs;
+  m.attr("MAX_NUM_THREADS") = kMaxNumThreads;
 
   nb::class_<Pool>(m, "Pool")
       .def(
@@ -130,48 +176,43 @@ inline void BindFamily(nb::module_& m, const Family& family) {
       .def_prop_ro("spec", [](const Pool& p) { return SpecToDict(p.spec()); })
       .def_prop_ro("num_threads", &Pool::num_threads)
       .def(
-          "send_reset", [](Pool& p, const IdArray& ids) { p.SendReset(ids.data(), ids.shape(0)); }, nb::arg("env_ids"))
+          "send_reset",
+          [](Pool& p, const IdArray& ids) {
+            WithoutGil([&](const InterruptCheck& check) { p.Send(ids.data(), ids.shape(0), nullptr, check); });
+          },
+          nb::arg("env_ids"))
       .def(
           "send",
           [](Pool& p, const IdArray& ids, const ActionArray& actions) {
-            p.Send(ids.data(), ids.shape(0), CheckAction(p.spec(), actions, ids.shape(0)));
+            const void* data = CheckAction(p.spec(), actions, ids.shape(0));
+            WithoutGil([&](const InterruptCheck& check) { p.Send(ids.data(), ids.shape(0), data, check); });
           },
           nb::arg("env_ids"), nb::arg("actions"))
       .def("recv",
-           [](Pool& p) {
-             std::unique_ptr<Batch> b;
-             {
-               nb::gil_scoped_release release;
-               b = p.Recv();
-             }
-             return BatchToPython(p.spec(), std::move(b));
-           })
+           [](Pool& p) { return Deliver(p, WithoutGil([&](const InterruptCheck& check) { return p.Recv(check); })); })
       .def(
           "step",
           [](Pool& p, const IdArray& ids, const ActionArray& actions) {
             const void* data = CheckAction(p.spec(), actions, ids.shape(0));
-            std::unique_ptr<Batch> b;
-            {
-              nb::gil_scoped_release release;
-              p.SendAndHelp(ids.data(), ids.shape(0), data, false);
-              b = p.Recv();
-            }
-            return BatchToPython(p.spec(), std::move(b));
+            return Deliver(p, WithoutGil([&](const InterruptCheck& check) {
+                             return p.Step(ids.data(), ids.shape(0), data, check);
+                           }));
           },
           nb::arg("env_ids"), nb::arg("actions"), "send() then recv(), the caller thread helping with the work.")
       .def(
           "reset",
           [](Pool& p, const IdArray& ids) {
-            std::unique_ptr<Batch> b;
-            {
-              nb::gil_scoped_release release;
-              p.SendAndHelp(ids.data(), ids.shape(0), nullptr, true);
-              b = p.Recv();
-            }
-            return BatchToPython(p.spec(), std::move(b));
+            return Deliver(p, WithoutGil([&](const InterruptCheck& check) {
+                             return p.Step(ids.data(), ids.shape(0), nullptr, check);
+                           }));
           },
           nb::arg("env_ids"))
-      .def("set_state", &Pool::SetState, nb::arg("env_id"), nb::arg("state"))
+      .def(
+          "set_state",
+          [](Pool& p, int env_id, const std::vector<double>& state) {
+            WithoutGil([&](const InterruptCheck& check) { p.SetState(env_id, state, check); });
+          },
+          nb::arg("env_id"), nb::arg("state"))
       .def("close", [](Pool& p) {
         nb::gil_scoped_release release;
         p.Close();

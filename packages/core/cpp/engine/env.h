@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,16 @@
 #include <vector>
 
 namespace envpool {
+
+// A failed allocation whose message names what was being allocated (Python MemoryError).
+class OutOfMemory : public std::bad_alloc {
+ public:
+  explicit OutOfMemory(const std::string& message) : message_(message) {}
+  const char* what() const noexcept override { return message_.what(); }
+
+ private:
+  std::runtime_error message_;  // a reference-counted string: copying never throws
+};
 
 enum class DType : std::uint8_t { kUInt8, kInt32, kInt64, kFloat32, kFloat64, kBool };
 

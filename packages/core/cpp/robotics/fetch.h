@@ -58,6 +58,7 @@ inline std::shared_ptr<const FetchShared> LoadFetch(const std::string& file, con
   s->file = file;
   s->model.reset(LoadModel(file));
   mjModel* m = s->model.get();
+  CheckModelNumbers(m, file);
   if (m->nmocap != 1)
     throw std::invalid_argument("model file " + file + " must have exactly one mocap body, has " +
                                 std::to_string(m->nmocap));
@@ -180,6 +181,7 @@ class FetchEnv : public Env {
     for (int k = 0; k < 3; ++k) d->mocap_pos[k] += pos[k];
     for (int k = 0; k < 4; ++k) d->mocap_quat[k] += quat_delta[k];
     for (int k = 0; k < kFetchSubsteps; ++k) mj_step(m, d);
+    CheckStable(d);
     // _step_callback(): a blocked gripper stays closed.
     if (p_.block_gripper) {
       d->qpos[s_->l_finger_qpos] = 0.0;

@@ -58,6 +58,7 @@ inline std::shared_ptr<const HandShared> LoadHand(const std::string& file) {
   s->file = file;
   s->model.reset(LoadModel(file));
   const mjModel* m = s->model.get();
+  CheckModelNumbers(m, file);
   if (m->nu != kHandActions)
     throw std::invalid_argument("model file " + file + " must have 20 actuators, has " + std::to_string(m->nu));
   if (m->na != 0) throw std::invalid_argument("model file " + file + " has activation states, which HandReach does not");
@@ -133,6 +134,7 @@ class HandReachEnv : public Env {
       d->ctrl[i] = std::min(std::max(ctrl, lo), hi);
     }
     for (int k = 0; k < kHandSubsteps; ++k) mj_step(m, d);
+    CheckStable(d);
     double dist = WriteObs(out);
     StepOutcome r;
     r.reward = GoalReward(dist, kHandDistanceThreshold, dense_);

@@ -117,6 +117,7 @@ NB_MODULE(_robotics, m) {
                                .c_str());
   // mju_error would otherwise exit() the process; make it an exception (a Python RuntimeError).
   if (mju_user_error == nullptr) mju_user_error = &envpool::robotics::ThrowOnMujocoError;
+  if (mju_user_warning == nullptr) mju_user_warning = &envpool::robotics::IgnoreMujocoWarning;
   m.doc() = "envpool robotics family (Fetch, HandReach) on MuJoCo 4.0.0";
   m.attr("mujoco_version") = mj_versionString();
   envpool::BindFamily(m, envpool::Family{&envpool::robotics::SpecOf, &envpool::robotics::MakeEnv});

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace envpool::robotics {
@@ -48,6 +49,42 @@ inline mjModel* LoadModel(const std::string& path) {
   }
   return m;
 }
+
+// Range-checks the model numbers the envs use. MuJoCo accepts any finite value it can parse;
+// a zero, negative or huge timestep or a non-finite gravity would make every step meaningless.
+inline void CheckModelNumbers(const mjModel* m, const std::string& file) {
+  auto fail = [&](const std::string& key, double value, const std::string& range) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.6g", value);
+    throw std::invalid_argument("model file " + file + ": " + key + " = " + text + " is outside the allowed range " +
+                                range);
+  };
+  if (!(m->opt.timestep > 0 && m->opt.timestep <= 0.1)) fail("option timestep", m->opt.timestep, "(0, 0.1] seconds");
+  for (int k = 0; k < 3; ++k)
+    if (!(std::fabs(m->opt.gravity[k]) <= 1000)) fail("option gravity", m->opt.gravity[k], "[-1000, 1000] m/s^2");
+  for (int i = 0; i < m->nu; ++i) {
+    const double lo = m->actuator_ctrlrange[2 * i], hi = m->actuator_ctrlrange[2 * i + 1];
+    const std::string key = "actuator " + std::to_string(i) + " ctrlrange";
+    if (!(std::fabs(lo) <= 1e6)) fail(key + " low", lo, "[-1e6, 1e6]");
+    if (!(std::fabs(hi) <= 1e6)) fail(key + " high", hi, "[-1e6, 1e6]");
+  }
+}
+
+// mj_step restarts the simulation itself (mj_resetData) when qpos, qvel or qacc become NaN or
+// larger than mjMAXVAL, and records a warning: such a step is an error, not a silent restart.
+inline void CheckStable(const mjData* d) {
+  const std::pair<int, const char*> checks[] = {
+      {mjWARN_BADQPOS, "qpos"}, {mjWARN_BADQVEL, "qvel"}, {mjWARN_BADQACC, "qacc"}};
+  for (const auto& [warning, what] : checks)
+    if (d->warning[warning].number > 0)
+      throw std::runtime_error("MuJoCo simulation became unstable: " + std::string(what) + " of dof " +
+                               std::to_string(d->warning[warning].lastinfo) +
+                               " was not finite or beyond 1e10, and MuJoCo reset the simulation");
+}
+
+// MuJoCo's warnings are read from mjData::warning (CheckStable) instead of being printed and
+// appended to MUJOCO_LOG.TXT in the working directory.
+inline void IgnoreMujocoWarning(const char* /*msg*/) {}
 
 // One shared, immutable object per key (model file + task), alive while any env uses it.
 template <typename T>

@@ -169,6 +169,10 @@ struct Records {
 Records GetRecords(const WadFile& wad, int begin, int end, const char* name, std::size_t rec, const std::string& map) {
   int i = wad.Find(name, begin, end);
   if (i < 0) wad.FailNamed(name, "map " + map + " has no " + name + " lump");
+  if (wad.Size(i) % rec != 0)
+    wad.Fail(i, "map " + map + " " + name + " lump is " + std::to_string(wad.Size(i)) + " bytes, not a whole number of " +
+                    std::to_string(rec) + "-byte records (" + std::to_string(wad.Size(i) / rec) + " records and " +
+                    std::to_string(wad.Size(i) % rec) + " bytes left over)");
   return Records{wad.Data(i), wad.Size(i) / rec, i};
 }
 

@@ -10,6 +10,7 @@ from envpool._version import __version__
 from envpool.errors import (
     BrokenInstallError,
     EnvpoolError,
+    EnvStepError,
     MissingExtraError,
     UnknownEnvError,
     VersionSkewError,
@@ -19,6 +20,7 @@ from envpool.registration import EnvSpec, list_all_envs, make, make_gymnasium, m
 __all__ = [
     "BrokenInstallError",
     "EnvSpec",
+    "EnvStepError",
     "EnvpoolError",
     "MissingExtraError",
     "UnknownEnvError",

@@ -24,3 +24,18 @@ class VersionSkewError(EnvpoolError, ImportError):
 
 class BrokenInstallError(EnvpoolError, ImportError):
     """A family's files are present but unusable (missing, truncated or changed)."""
+
+
+class EnvStepError(EnvpoolError, RuntimeError):
+    """An env's reset or step failed inside C++ (e.g. a MuJoCo simulation became unstable).
+
+    ``env_ids`` lists the failed envs. Every other env of the batch was stepped normally and its
+    result is in ``result``, as ``step()`` (or ``reset()``) would have returned it; a failed env's
+    slot holds zeros with ``truncated=True``, and the env starts a new episode at its next step.
+    The pool stays usable.
+    """
+
+    def __init__(self, message: str, env_ids: list[int] | None = None, result: object = None) -> None:
+        super().__init__(message)
+        self.env_ids: list[int] = list(env_ids or [])
+        self.result: object = result

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import gymnasium
 import numpy as np
 
+from envpool.errors import EnvStepError
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -80,6 +82,21 @@ class GymnasiumEnvPool:
             return fields[0]
         return dict(zip(self._dict_keys, fields, strict=False))
 
+    def _step_result(self, raw: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, reward, terminated, truncated, ids, elapsed, extra = raw
+        return self._obs(obs), reward, terminated, truncated, {"env_id": ids, "elapsed_step": elapsed, **extra}
+
+    def _call(self, method: str, *args: Any) -> Any:
+        """Call the C++ pool; an EnvStepError's ``result`` becomes a step tuple like ours."""
+        try:
+            return getattr(self._pool, method)(*args)
+        except EnvStepError as exc:
+            if isinstance(exc.result, tuple) and len(exc.result) == 7:
+                exc.result = self._step_result(exc.result)
+                if method == "reset":
+                    exc.result = (exc.result[0], exc.result[4])
+            raise
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this env pool is closed")
@@ -88,17 +105,14 @@ class GymnasiumEnvPool:
     def reset(self, env_id: Any = None) -> tuple[Any, dict[str, Any]]:
         """Reset the given envs (all by default) and return ``(obs, info)`` for one batch."""
         self._check_open()
-        obs, _, _, _, ids, elapsed, extra = self._pool.reset(self._ids(env_id))
+        obs, _, _, _, ids, elapsed, extra = self._call("reset", self._ids(env_id))
         return self._obs(obs), {"env_id": ids, "elapsed_step": elapsed, **extra}
 
     def step(self, action: Any, env_id: Any = None) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Send one action per env in ``env_id`` (all by default) and receive one batch."""
         self._check_open()
         ids = self._ids(env_id)
-        obs, reward, terminated, truncated, out_ids, elapsed, extra = self._pool.step(
-            ids, self._actions(action, len(ids))
-        )
-        return self._obs(obs), reward, terminated, truncated, {"env_id": out_ids, "elapsed_step": elapsed, **extra}
+        return self._step_result(self._call("step", ids, self._actions(action, len(ids))))
 
     def async_reset(self) -> None:
         """Start resetting every env; collect the results with ``recv()``."""
@@ -114,8 +128,7 @@ class GymnasiumEnvPool:
     def recv(self) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Wait for the first ``batch_size`` envs to finish and return their results."""
         self._check_open()
-        obs, reward, terminated, truncated, ids, elapsed, extra = self._pool.recv()
-        return self._obs(obs), reward, terminated, truncated, {"env_id": ids, "elapsed_step": elapsed, **extra}
+        return self._step_result(self._call("recv"))
 
     def set_state(self, env_id: int, state: Any) -> None:
         """Overwrite one env's physical state (for parity tests; not every family supports it)."""
@@ -123,7 +136,7 @@ class GymnasiumEnvPool:
         self._pool.set_state(int(env_id), [float(x) for x in np.ravel(state)])
 
     def close(self) -> None:
-        """Stop the worker threads. Further calls raise."""
+        """Stop the worker threads (a call blocked in another thread then raises). Further calls raise."""
         if not self._closed:
             self._closed = True
             self._pool.close()

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 _BY_ID: dict[str, Task] = {t.task_id: t for t in TASKS}
 _UINT64 = 1 << 64
 
+#: Upper bounds of ``num_envs`` and ``num_threads`` (docs/runtime.md, "Limits and faults"); the C++
+#: pool checks the same numbers (kMaxNumEnvs, kMaxNumThreads in engine/pool.h).
+MAX_NUM_ENVS = 1 << 20
+MAX_NUM_THREADS = 1024
+
 
 def list_all_envs() -> list[str]:
     """Every registered task id, including those whose family needs an extra not installed."""
@@ -39,11 +44,13 @@ def _task(task_id: object) -> Task:
     raise UnknownEnvError(f"unknown task id {task_id!r}.{hint} envpool.list_all_envs() lists all {len(ids)} tasks.")
 
 
-def _positive_int(name: str, value: object) -> int:
+def _positive_int(name: str, value: object, upper: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
+    if upper is not None and value > upper:
+        raise ValueError(f"{name} must be <= {upper} (envpool's limit, see docs/runtime.md), got {value}")
     return value
 
 
@@ -152,13 +159,13 @@ def make_spec(
 ) -> EnvSpec:
     """Validate a configuration and describe the env ``make`` would build from it."""
     task = _task(task_id)
-    num_envs = _positive_int("num_envs", num_envs)
+    num_envs = _positive_int("num_envs", num_envs, MAX_NUM_ENVS)
     batch_size = num_envs if batch_size is None else _positive_int("batch_size", batch_size)
     if batch_size > num_envs:
         raise ValueError(f"batch_size ({batch_size}) must not exceed num_envs ({num_envs})")
     if num_threads is None:
         num_threads = max(1, min(num_envs, os.cpu_count() or 1))
-    num_threads = _positive_int("num_threads", num_threads)
+    num_threads = _positive_int("num_threads", num_threads, MAX_NUM_THREADS)
     seeds = _seeds(seed, num_envs)
     opts = _options(task, options)
     module = load_family(task.family)
@@ -191,4 +198,14 @@ def family_of(task_id: str) -> str:
     return _task(task_id).family
 
 
-__all__ = ["FAMILIES", "EnvSpec", "family_of", "list_all_envs", "make", "make_gymnasium", "make_spec"]
+__all__ = [
+    "FAMILIES",
+    "MAX_NUM_ENVS",
+    "MAX_NUM_THREADS",
+    "EnvSpec",
+    "family_of",
+    "list_all_envs",
+    "make",
+    "make_gymnasium",
+    "make_spec",
+]

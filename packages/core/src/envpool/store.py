@@ -9,6 +9,7 @@ them. The runtime only reads stores; :func:`publish` (used by ``envpool assets e
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -143,11 +144,37 @@ def stderr_log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _writable_error(path: Path, exc: OSError) -> StoreWriteError:
-    return StoreWriteError(
-        f"cannot write to {path}: {exc.strerror or exc}. Nothing was changed. Choose a writable directory "
-        f"with --dest DIR (then set {ENV_VAR}=DIR), or set {CACHE_ENV_VAR} to a writable cache directory."
-    )
+#: How ``envpool assets fetch`` lets the user write elsewhere (``publish``'s default ``retry``).
+FETCH_RETRY = (
+    f"Choose a writable directory with --dest DIR (then set {ENV_VAR}=DIR), or set {CACHE_ENV_VAR} to a "
+    "writable cache directory."
+)
+
+
+def export_retry(family: str) -> str:
+    """How ``envpool assets export`` lets the user write elsewhere."""
+    return f"Choose another directory: envpool assets export {family} DIR (then set {ENV_VAR}=DIR)."
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Free bytes on the file system holding ``path`` (or its nearest existing parent)."""
+    for candidate in (path, *path.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
+
+
+def _writable_error(path: Path, exc: OSError, retry: str = FETCH_RETRY) -> StoreWriteError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        free = _free_bytes(path)
+        left = f"{free} bytes free" if free is not None else "free space unknown"
+        return StoreWriteError(
+            f"cannot write to {path}: no space left on the device ({left}). Nothing was changed: the partial "
+            f"copy was removed. Free some space and run the same command again. {retry}"
+        )
+    return StoreWriteError(f"cannot write to {path}: {exc.strerror or exc}. Nothing was changed. {retry}")
 
 
 @dataclass(frozen=True)
@@ -205,6 +232,8 @@ def publish(
     populate: Callable[[Path], None],
     is_good: Callable[[Path], list[str]],
     log: Callable[[str], None] = stderr_log,
+    retry: str = FETCH_RETRY,
+    need_bytes: int | None = None,
 ) -> PublishResult:
     """Create ``store/family`` atomically: ``populate(tmp)`` fills a temporary tree, then a rename.
 
@@ -212,7 +241,8 @@ def publish(
     ``store/.family.lock``: an existing good tree of ``version`` is kept as is; a tree of another version
     or a directory that is not an asset tree raises StoreWriteError (nothing is deleted); a broken tree
     of ``version`` is replaced. Interrupted runs leave only ``.family.tmp-*`` directories, which are never
-    read and are removed by the next run.
+    read and are removed by the next run. ``retry`` tells how to write elsewhere (in error messages);
+    with ``need_bytes``, a file system with less free space is refused before anything is written.
     """
     from filelock import FileLock, Timeout
 
@@ -228,7 +258,7 @@ def publish(
             log(f"waiting for another process writing {target} (lock {lock.lock_file})...")
             lock.acquire()
     except OSError as exc:
-        raise _writable_error(store, exc) from exc
+        raise _writable_error(store, exc, retry) from exc
     try:
         for stale in store.glob(f".{family}.tmp-*"):  # left by a killed run; we hold the lock
             shutil.rmtree(stale, ignore_errors=True)
@@ -236,6 +266,12 @@ def publish(
         if state == "good":  # another process wrote it while we waited
             return PublishResult(target, "present")
         replacing = state == "broken"
+        free = _free_bytes(store)
+        if need_bytes is not None and free is not None and free < need_bytes:
+            raise StoreWriteError(
+                f"cannot write to {store}: the {family} tree needs {need_bytes} bytes but its device has {free} "
+                f"bytes free. Nothing was changed. Free some space and run the same command again. {retry}"
+            )
         staging = store / f".{family}.tmp-{secrets.token_hex(4)}"
         try:
             staging.mkdir()
@@ -255,7 +291,7 @@ def publish(
         except OSError as exc:
             if isinstance(exc, EnvpoolError):
                 raise
-            raise _writable_error(store, exc) from exc
+            raise _writable_error(store, exc, retry) from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return PublishResult(target, "replaced" if replacing else "written")
@@ -289,4 +325,14 @@ def export(family: str, dest: Path, log: Callable[[str], None] = stderr_log) -> 
     def is_good(root: Path) -> list[str]:
         return [str(p) for p in verify_tree(root, family, source.version, full=True)]
 
-    return publish(dest, family, source.version, populate=populate, is_good=is_good, log=log)
+    need = sum(entry.size for entry in manifest.files) + (source.root / MANIFEST).stat().st_size
+    return publish(
+        dest,
+        family,
+        source.version,
+        populate=populate,
+        is_good=is_good,
+        log=log,
+        retry=export_retry(family),
+        need_bytes=need,
+    )
