@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -45,3 +46,13 @@ def wheel_for_this_python(wheelhouse: Path, normalized: str) -> Path:
             best = (min(ranks), wheel)
     assert best is not None, f"no {normalized} wheel for this interpreter in {wheelhouse}"
     return best[1]
+
+
+def pwad(lumps: list[tuple[str, bytes]]) -> bytes:
+    """A PWAD file holding ``lumps`` (name, body) in order, directory last."""
+    data, entries, offset = b"", [], 12
+    for name, body in lumps:
+        entries.append(struct.pack("<ii8s", offset, len(body), name.encode()))
+        data += body
+        offset += len(body)
+    return b"PWAD" + struct.pack("<ii", len(lumps), 12 + len(data)) + data + b"".join(entries)

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import pwad
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bad_wads"
 MANIFEST: dict[str, str] = json.loads((FIXTURES / "manifest.json").read_text())
 
@@ -50,19 +52,10 @@ def test_missing_file_is_value_error(tmp_path: Path) -> None:
         read_wad(tmp_path / "nope.wad")
 
 
-def _wad(lumps: list[tuple[str, bytes]]) -> bytes:
-    data, entries, offset = b"", [], 12
-    for name, body in lumps:
-        entries.append(struct.pack("<ii8s", offset, len(body), name.encode()))
-        data += body
-        offset += len(body)
-    return b"PWAD" + struct.pack("<ii", len(lumps), 12 + len(data)) + data + b"".join(entries)
-
-
 def test_good_small_maps_parse(tmp_path: Path) -> None:
     """A valid Doom map and a valid UDMF map give the expected records (the reader is not just refusing)."""
     verts = struct.pack("<hhhhhh", 0, 0, 64, 0, 64, 64)
-    doom = _wad(
+    doom = pwad(
         [
             ("MAP01", b""),
             ("THINGS", struct.pack("<hhhhh", 32, 16, 90, 1, 7)),
@@ -91,7 +84,7 @@ def test_good_small_maps_parse(tmp_path: Path) -> None:
         'sector { heightceiling = 104; texturefloor = "NUKAGE1"; textureceiling = "CEIL4_1"; }\n'
         "thing { x = 8.0; y = 9.0; type = 1; }\nunknownblock { foo = 1; }\n"
     )
-    (tmp_path / "udmf.wad").write_bytes(_wad([("MAP01", b""), ("TEXTMAP", text.encode()), ("ENDMAP", b"")]))
+    (tmp_path / "udmf.wad").write_bytes(pwad([("MAP01", b""), ("TEXTMAP", text.encode()), ("ENDMAP", b"")]))
     u = read_wad(tmp_path / "udmf.wad")["maps"]["MAP01"]
     assert u["format"] == "udmf"
     assert u["vertex_xy"] == [(0.5, -2.0), (64.0, 0.0)]

@@ -114,3 +114,12 @@ def run_child(code: str, timeout: float = 90) -> dict[str, Any]:
     )
     value: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
     return value
+
+
+def thread_count() -> int:
+    """The number of threads of this process (/proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads: line")

@@ -17,17 +17,9 @@ from pathlib import Path
 import pytest
 
 import envpool
-from tests.faults.child import TASKS, run_child, script
+from tests.faults.child import TASKS, run_child, script, thread_count
 
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
-
-
-def _threads() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    raise AssertionError("no Threads: line")
 
 
 @pytest.mark.timeout(120, method="thread")
@@ -223,7 +215,7 @@ def test_family_init_and_asset_failures_leave_the_process_usable(tmp_path: Path)
     """A model MuJoCo rejects and a missing asset file: ValueError naming the file; no thread is left."""
     from envpool.families import load_family
 
-    base = _threads()
+    base = thread_count()
     robotics = _asset_copy("robotics", tmp_path)
     (robotics / "fetch" / "reach.xml").write_text("<mujoco><option timestep='5'/></mujoco>")
     with pytest.raises(ValueError, match=r"fetch/reach\.xml"):
@@ -235,11 +227,11 @@ def test_family_init_and_asset_failures_leave_the_process_usable(tmp_path: Path)
     options = {"asset_root": str(vizdoom), "frame_skip": 4, "height": 60, "width": 80}
     with pytest.raises(ValueError, match=r"freedoom2\.wad: cannot open the file"):
         load_family("vizdoom").Pool("DoomNav-MyWayHome-v0", options, 2, 2, 2, [0, 1])
-    assert _threads() == base
+    assert thread_count() == base
     for task_id, options in [("FetchReach-v4", {}), ("DoomNav-MyWayHome-v0", {"height": 60, "width": 80})]:
         with envpool.make(task_id, num_envs=2, **options) as env:
             env.reset()
-    assert _threads() == base
+    assert thread_count() == base
 
 
 @pytest.mark.timeout(60, method="thread")

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import pwad
+
 TASK = "DoomNav-MyWayHome-v0"
 GOOD_CFG = """# a scenario config
 doom_scenario_path = my_way_home.wad
@@ -140,17 +142,8 @@ def test_random_cfg_bytes_are_an_error(scenario: Path) -> None:
             _spec(scenario)
 
 
-def _wad(lumps: list[tuple[str, bytes]]) -> bytes:
-    data, entries, offset = b"", [], 12
-    for name, body in lumps:
-        entries.append(struct.pack("<ii8s", offset, len(body), name.encode()))
-        data += body
-        offset += len(body)
-    return b"PWAD" + struct.pack("<ii", len(lumps), 12 + len(data)) + data + b"".join(entries)
-
-
 def _map(things: bytes) -> bytes:
-    return _wad(
+    return pwad(
         [
             ("MAP01", b""),
             ("THINGS", things),

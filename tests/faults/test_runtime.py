@@ -20,17 +20,9 @@ import numpy as np
 import pytest
 
 import envpool
-from tests.faults.child import TASKS, child_env, run_child, script
+from tests.faults.child import TASKS, child_env, run_child, script, thread_count
 
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
-
-
-def _threads() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    raise AssertionError("no Threads: line")
 
 
 def _zeros(env: Any, n: int | None = None) -> np.ndarray:
@@ -207,7 +199,7 @@ def test_fork_after_a_pool_exists() -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_close_with_sends_in_flight(family: str) -> None:
     task, options = TASKS[family]
-    base = _threads()
+    base = thread_count()
     env = envpool.make(task, num_envs=8, batch_size=4, num_threads=2, **options)
     env.async_reset()
     t0 = time.monotonic()
@@ -215,14 +207,14 @@ def test_close_with_sends_in_flight(family: str) -> None:
     assert time.monotonic() - t0 < 2.0
     with pytest.raises(RuntimeError, match="closed"):
         env.recv()
-    assert _threads() == base
+    assert thread_count() == base
 
 
 @pytest.mark.timeout(60, method="thread")
 @pytest.mark.family("robotics")
 def test_close_from_another_thread_while_recv_blocks() -> None:
     """close() from a second thread: the blocked recv() raises at once, and every worker is joined."""
-    base = _threads()
+    base = thread_count()
     calib = envpool.make("HandReach-v3", num_envs=16, num_threads=2)
     calib.reset()
     t0 = time.monotonic()
@@ -240,26 +232,26 @@ def test_close_from_another_thread_while_recv_blocks() -> None:
     assert time.monotonic() - t0 < 1.5
     timer.join()
     env.close()
-    assert _threads() == base
+    assert thread_count() == base
 
 
 @pytest.mark.timeout(60, method="thread")
 @pytest.mark.parametrize("family", FAMILIES)
 def test_del_without_close(family: str) -> None:
     task, options = TASKS[family]
-    base = _threads()
+    base = thread_count()
     env = envpool.make(task, num_envs=4, num_threads=3, **options)
     env.reset()
     env.step(_zeros(env))
-    assert _threads() == base + 3
+    assert thread_count() == base + 3
     del env
     gc.collect()
-    assert _threads() == base
+    assert thread_count() == base
     env = envpool.make(task, num_envs=4, batch_size=2, num_threads=3, **options)
     env.async_reset()  # dropped with resets in flight
     del env
     gc.collect()
-    assert _threads() == base
+    assert thread_count() == base
 
 
 @pytest.mark.timeout(120, method="thread")
