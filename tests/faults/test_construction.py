@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,28 @@ from tests.faults.child import TASKS, run_child, script, thread_count
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
 
 
+def _start_1000_threads_under(family: str, limit: str) -> dict[str, Any]:
+    """In a child: load the family, apply ``limit`` (script lines), make a 1000-thread pool, then a small one."""
+    prologue = """
+        use(envpool.make(TASK, num_envs=2, num_threads=2, **OPTIONS))  # loads the family, then freed
+        gc.collect()
+        base = threads()
+        """
+    epilogue = """
+        first = attempt(lambda: envpool.make(TASK, num_envs=2, num_threads=1000, **OPTIONS))
+        after = threads()
+        second = attempt(lambda: use(envpool.make(TASK, num_envs=2, num_threads=2, **OPTIONS)))
+        result(first=first, second=second, base=base, after=after)
+        """
+    code = script(family, "".join(textwrap.dedent(part) for part in (prologue, limit, epilogue)))
+    r = run_child(code)
+    first = r["first"]
+    assert not first["ok"] and first["type"] == "RuntimeError", first
+    assert "could not start worker thread" in first["message"], first
+    assert first["seconds"] < 2.0, first
+    return r
+
+
 @pytest.mark.timeout(120, method="thread")
 @pytest.mark.parametrize("family", FAMILIES)
 def test_thread_creation_fails_under_address_space_limit(family: str) -> None:
@@ -29,28 +53,18 @@ def test_thread_creation_fails_under_address_space_limit(family: str) -> None:
 
     For CartPole this is the exact report: num_threads=1000 under `ulimit -v 8000000` (KiB).
     """
-    code = script(
+    r = _start_1000_threads_under(
         family,
         """
-        use(envpool.make(TASK, num_envs=2, num_threads=2, **OPTIONS))  # loads the family, then freed
-        gc.collect()
-        base = threads()
         if TASK == "CartPole-v1":
             limit_as(absolute=8_000_000 * 1024)
         else:
             limit_as(headroom=512 << 20)
-        first = attempt(lambda: envpool.make(TASK, num_envs=2, num_threads=1000, **OPTIONS))
-        after = threads()
-        second = attempt(lambda: use(envpool.make(TASK, num_envs=2, num_threads=2, **OPTIONS)))
-        result(first=first, second=second, base=base, after=after)
         """,
     )
-    r = run_child(code)
     first = r["first"]
-    assert not first["ok"] and first["type"] == "RuntimeError", first
-    assert "could not start worker thread" in first["message"] and "RLIMIT_AS" in first["message"], first
+    assert "RLIMIT_AS" in first["message"], first
     assert "were stopped" in first["message"] and "num_threads=" in first["message"]
-    assert first["seconds"] < 2.0, first
     assert r["after"] == r["base"], "the workers already started must be joined"
     assert r["second"]["ok"], r["second"]
 
@@ -59,28 +73,17 @@ def test_thread_creation_fails_under_address_space_limit(family: str) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_thread_creation_fails_under_nproc_limit(family: str) -> None:
     """RLIMIT_NPROC (ulimit -u) reached while starting workers: a RuntimeError naming it, then a new pool works."""
-    code = script(
+    r = _start_1000_threads_under(
         family,
         """
-        use(envpool.make(TASK, num_envs=2, num_threads=2, **OPTIONS))
-        gc.collect()
-        base = threads()
         resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
         if os.geteuid() == 0:  # root is exempt from RLIMIT_NPROC
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-        first = attempt(lambda: envpool.make(TASK, num_envs=2, num_threads=1000, **OPTIONS))
-        after = threads()
-        second = attempt(lambda: use(envpool.make(TASK, num_envs=2, num_threads=2, **OPTIONS)))
-        result(first=first, second=second, base=base, after=after)
         """,
     )
-    r = run_child(code)
-    first = r["first"]
-    assert not first["ok"] and first["type"] == "RuntimeError", first
-    assert "could not start worker thread" in first["message"] and "RLIMIT_NPROC" in first["message"], first
-    assert first["seconds"] < 2.0, first
+    assert "RLIMIT_NPROC" in r["first"]["message"], r["first"]
     assert r["after"] == r["base"]
     assert r["second"]["ok"], r["second"]
 
