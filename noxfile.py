@@ -15,8 +15,8 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tools.release_set import CORE_MATRIX, PACKAGES, WHEELHOUSE, present
-from tools.toolchain import ToolchainError, find_python
+from tools.release.release_set import CORE_MATRIX, PACKAGES, WHEELHOUSE, present
+from tools.release.toolchain import ToolchainError, find_python
 
 nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -35,7 +35,7 @@ ABI3_TEST_PYTHONS = ("3.12", "3.13")
 def _expose_interpreters() -> None:
     """Put the real interpreters of every tested CPython first on PATH, where nox and uv look for them.
 
-    pyenv's shims answer ``python3.12`` only for the active version; tools.toolchain finds the
+    pyenv's shims answer ``python3.12`` only for the active version; tools.release.toolchain finds the
     interpreter itself. A version that is missing fails its session with the fix, not the import.
     """
     dirs = []
@@ -67,15 +67,15 @@ def _test_matrix() -> list[tuple[str, str]]:
 
 def _build_wheelhouse(session: nox.Session, *, reuse: bool, args: list[str] | None = None) -> None:
     session.install(*BUILD_TOOLS)
-    session.run("python", "-m", "tools.build", *(["--reuse"] if reuse else []), *(args or []))
-    session.run("python", "-m", "tools.size_guard", str(WHEELHOUSE))
+    session.run("python", "-m", "tools.release.build", *(["--reuse"] if reuse else []), *(args or []))
+    session.run("python", "-m", "tools.release.size_guard", str(WHEELHOUSE))
 
 
 @nox.session(python=CORE_MATRIX[0].python)
 def build(session: nox.Session) -> None:
     """Build the release set into wheelhouse/ (wheels and sdists), check every tag, print the size table.
 
-    Arguments go to ``python -m tools.build``: package directories limit the build
+    Arguments go to ``python -m tools.release.build``: package directories limit the build
     (``-- packages/core``), ``-- --only cp312-abi3`` builds one core wheel of the matrix (siblings
     are always built). The size guard writes its table to $GITHUB_STEP_SUMMARY when that is set.
     """
@@ -91,7 +91,7 @@ def tests(session: nox.Session, extra: str) -> None:
     wheel under 3.12 and 3.13 with every extra.
     """
     _build_wheelhouse(session, reuse=True)
-    session.run("python", "-m", "tools.thirdparty", "--cache", str(THIRDPARTY))
+    session.run("python", "-m", "tools.release.thirdparty", "--cache", str(THIRDPARTY))
     requirement = "envpool" if extra == "core" else f"envpool[{extra}]"
     families = [p.extra for p in present() if p.extra] if extra == "all" else ([] if extra == "core" else [extra])
     req_files = ["tests/requirements.txt"] + [
@@ -134,7 +134,7 @@ def check(session: nox.Session) -> None:
     Pass ``-- --require-sdist`` for a release (every package must have its sdist).
     """
     session.install(*CHECK_TOOLS)
-    session.run("python", "-m", "tools.check_release", *session.posargs)
+    session.run("python", "-m", "tools.release.check_release", *session.posargs)
 
 
 @nox.session
@@ -145,7 +145,7 @@ def install_matrix(session: nox.Session) -> None:
     """
     _build_wheelhouse(session, reuse=True)
     args = session.posargs or ["--out", str(Path(session.create_tmp()) / "install-matrix.md")]
-    session.run("python", "-m", "tools.install_matrix", *args)
+    session.run("python", "-m", "tools.release.install_matrix", *args)
 
 
 @nox.session
@@ -154,7 +154,7 @@ def bump(session: nox.Session) -> None:
     if not session.posargs:
         session.error("usage: nox -s bump -- NEW_VERSION")
     session.install("packaging")
-    session.run("python", "-m", "tools.bump", *session.posargs)
+    session.run("python", "-m", "tools.release.bump", *session.posargs)
 
 
 @nox.session
@@ -169,7 +169,7 @@ def sanitize(session: nox.Session) -> None:
     code = "import envpool_assets_vizdoom as a; print(a.root())"
     root = str(session.run("python", "-c", code, silent=True)).strip()
     wads = [f"{root}/freedoom2.wad", f"{root}/scenarios/my_way_home.wad", f"{root}/scenarios/health_gathering.wad"]
-    session.run("python", "-m", "tools.sanitize_wad", *wads, "--assets", root, *session.posargs)
+    session.run("python", "-m", "tools.wad.sanitize", *wads, "--assets", root, *session.posargs)
 
 
 @nox.session(default=False)
@@ -183,7 +183,7 @@ def fuzz(session: nox.Session) -> None:
         _build_wheelhouse(session, reuse=True)
         session.install("--no-index", "--find-links", str(WHEELHOUSE), "--find-links", str(THIRDPARTY), "envpool")
         session.install("atheris")
-    session.run("python", "-m", "tools.fuzz_wad", "--seconds", "60", *session.posargs)
+    session.run("python", "-m", "tools.wad.fuzz", "--seconds", "60", *session.posargs)
 
 
 @nox.session(default=False)
@@ -212,19 +212,19 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     session.run("python", "-m", "tools.assets", "check")
-    session.run("python", "-m", "tools.lint_workflows")
+    session.run("python", "-m", "tools.release.lint_workflows")
 
 
 def _rehearsal_python() -> str:
     """The CPython of the rehearsal's minimal Debian root: one third-party cache serves the venvs and the root."""
-    from tools import minimal_root, rehearsal
+    from tools.release import minimal_root, rehearsal
 
     return minimal_root.SUITES[rehearsal.SUITE].python_version
 
 
 @nox.session(python=_rehearsal_python(), default=False)
 def release_rehearsal(session: nox.Session) -> None:
-    """Publish wheelhouse/ to a local index with tools.publish, then install from it by name.
+    """Publish wheelhouse/ to a local index with tools.release.publish, then install from it by name.
 
     A pypiserver on 127.0.0.1 serves our uploads and the third-party cache only; pip and uv install
     envpool, each extra, two extras and [all] into fresh venvs and into the minimal Debian root,
@@ -233,7 +233,7 @@ def release_rehearsal(session: nox.Session) -> None:
     ``-- --no-minimal-root``. Uses the existing wheelhouse (``nox -s build`` first).
     """
     session.install("pypiserver", "twine>=6.1", "packaging", "pip")
-    session.run("python", "-m", "tools.rehearsal", *session.posargs)
+    session.run("python", "-m", "tools.release.rehearsal", *session.posargs)
 
 
 @nox.session(default=False)
@@ -241,13 +241,13 @@ def publish(session: nox.Session) -> None:
     """Upload a checked wheelhouse: siblings, wait until the index lists them, then the core.
 
     ``nox -s publish -- wheelhouse --repository-url https://upload.pypi.org/legacy/
-    --index-url https://pypi.org/simple/`` (arguments of ``python -m tools.publish``). Credentials:
+    --index-url https://pypi.org/simple/`` (arguments of ``python -m tools.release.publish``). Credentials:
     TWINE_USERNAME/TWINE_PASSWORD, or trusted publishing on GitHub Actions (twine >= 6.1).
     """
     if not session.posargs:
         session.error("usage: nox -s publish -- WHEELHOUSE --repository-url URL [--index-url SIMPLE_URL]")
     session.install("twine>=6.1", "packaging")
-    session.run("python", "-m", "tools.publish", *session.posargs)
+    session.run("python", "-m", "tools.release.publish", *session.posargs)
 
 
 if os.environ.get("NOX_DEBUG"):  # pragma: no cover

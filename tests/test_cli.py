@@ -19,7 +19,7 @@ import pytest
 
 import envpool
 from tests.helpers import replace_file
-from tools.distfile import with_version
+from tools.common.distfile import with_version
 
 VERSION = envpool.__version__
 MakeVenv = Callable[..., Path]

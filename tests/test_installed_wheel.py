@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 
 import envpool
-from tools.release_set import GLIBC_FLOOR
+from tools.release.release_set import GLIBC_FLOOR
 
 
 def _wheel_tags() -> list[str]:

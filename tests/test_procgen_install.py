@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.distfile import with_version
+from tools.common.distfile import with_version
 from tools.procgen_libs.upstream import load_lock
 
 # venv-making tests: run in the sessions that have the procgen extra (procgen, all), not in every one

@@ -12,7 +12,7 @@ import pytest
 
 import envpool
 from tests.helpers import run_python, wheel_for_this_python
-from tools.distfile import with_version
+from tools.common.distfile import with_version
 
 pytestmark = pytest.mark.family("robotics")
 

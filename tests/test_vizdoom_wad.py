@@ -28,7 +28,7 @@ def read_wad(path: Path) -> dict[str, Any]:
 
 
 def test_corpus_matches_its_generator(tmp_path: Path) -> None:
-    from tools.make_bad_wads import generate
+    from tools.wad.bad_wads import generate
 
     manifest = generate(tmp_path)
     assert manifest == MANIFEST

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.helpers import wheel_for_this_python
-from tools.artifacts import metadata
-from tools.release_set import PACKAGES
+from tools.common.artifacts import metadata
+from tools.release.release_set import PACKAGES
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -2,7 +2,7 @@
 
 The set mimics ours (a core wheel + sdist whose extras pin every sibling of
 tools/release_set.PACKAGES, and a data sibling wheel + sdist) but is tiny and pure, so each test
-can break one thing by rewriting a wheel (tools.distfile.rewrite_wheel fixes RECORD) and see
+can break one thing by rewriting a wheel (tools.common.distfile.rewrite_wheel fixes RECORD) and see
 exactly one check fail.
 """
 
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tools import release_set
-from tools.distfile import write_sdist, write_wheel
+from tools.common.distfile import write_sdist, write_wheel
+from tools.release import release_set
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,7 +11,7 @@ from tools.bench import footprint, release_bytes, report, throughput
 from tools.bench.common import cpu_model
 from tools.bench.stats import summarize
 from tools.bench.venvs import parse_report
-from tools.release_set import CORE_MATRIX
+from tools.release.release_set import CORE_MATRIX
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,4 +1,4 @@
-"""tools.build on bad input: each failure names the fix, leaves nothing half-written, and the next build works."""
+"""tools.release.build on bad input: each failure names the fix, leaves nothing half-written, the next build works."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tools import build, manylinux, release_set
-from tools.distfile import write_wheel
-from tools.elf import dynamic_info
+from tools import REPO
+from tools.common.distfile import write_wheel
+from tools.common.elf import dynamic_info
 from tools.procgen_libs import upstream
-from tools.toolchain import ToolchainError, find_python
+from tools.release import build, manylinux, release_set
+from tools.release.toolchain import ToolchainError, find_python
 
 
 def _leftovers(out: Path) -> list[str]:
@@ -94,10 +95,8 @@ def test_interrupted_build_leaves_the_wheelhouse_as_it_was(tmp_path: Path) -> No
     previous = out / "envpool_assets_robotics-0.0.1-py3-none-any.whl"
     previous.write_bytes(b"previous build")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "tools.build", "--out", str(out), _package("data").directory]
-    proc = subprocess.Popen(
-        cmd, cwd=release_set.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    cmd = [sys.executable, "-m", "tools.release.build", "--out", str(out), _package("data").directory]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     deadline = time.monotonic() + 120
     for line in proc.stdout:
@@ -140,7 +139,7 @@ def test_wheel_whose_symbols_exceed_its_tag_is_refused(tmp_path: Path) -> None:
 
 def test_missing_compiler_names_the_install_line(tmp_path: Path) -> None:
     """An interpreter without the zig compiler (this test venv has none): the error gives the pip line."""
-    from tools import toolchain
+    from tools.release import toolchain
 
     if subprocess.run([sys.executable, "-m", "ziglang", "version"], capture_output=True, check=False).returncode == 0:
         pytest.skip("this venv has ziglang installed")
@@ -151,7 +150,7 @@ def test_missing_compiler_names_the_install_line(tmp_path: Path) -> None:
 
 
 def test_missing_qt_headers_name_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools import toolchain
+    from tools.release import toolchain
 
     monkeypatch.setattr(toolchain, "QT5_CMAKE_DIRS", (tmp_path / "no-qt",))
     with pytest.raises(ToolchainError, match=r"apt-get install -y qtbase5-dev"):

@@ -1,4 +1,4 @@
-"""tools.bump: validates, rewrites VERSION only, reports drift; the checker then fails on old wheels."""
+"""tools.release.bump: validates, rewrites VERSION only, reports drift; the checker then fails on old wheels."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import bump, check_release, release_set
+from tools import REPO
+from tools.release import bump, check_release, release_set
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +79,7 @@ def test_bump_reports_drift_and_changes_nothing(metadata_copy: Path, capsys: pyt
 
 
 def test_repository_has_no_drift() -> None:
-    hits = bump.find_drift(release_set.REPO, release_set.version())
+    hits = bump.find_drift(REPO, release_set.version())
     assert not hits, "\n".join(map(str, hits))
 
 
@@ -106,7 +107,15 @@ def test_checker_fails_on_old_wheels_after_bump(
 def test_module_entry_point_dry_run(metadata_copy: Path) -> None:
     old = (metadata_copy / "VERSION").read_text()
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.bump", next_version(old.strip()), "--root", str(metadata_copy), "--dry-run"],
+        [
+            sys.executable,
+            "-m",
+            "tools.release.bump",
+            next_version(old.strip()),
+            "--root",
+            str(metadata_copy),
+            "--dry-run",
+        ],
         cwd=_ROOT,
         capture_output=True,
         text=True,

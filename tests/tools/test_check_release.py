@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import check_release, release_set
-from tools.check_release import Result, run_checks
-from tools.distfile import parse_artifact, rewrite_wheel, write_sdist, write_wheel
+from tools.common.distfile import parse_artifact, rewrite_wheel, write_sdist, write_wheel
+from tools.release import check_release, release_set
+from tools.release.check_release import Result, run_checks
 
 _ROOT = Path(__file__).resolve().parents[2]
 CORE_AND_VIZDOOM = [p for p in release_set.PACKAGES if p.extra in (None, "vizdoom")]
@@ -76,7 +76,7 @@ def test_unknown_distribution_fails(good_set):  # type: ignore[no-untyped-def]
     foreign = write_wheel(
         good_set.wheelhouse, "not-ours", "1.0", {"not_ours/__init__.py": b""}, metadata="Name: not-ours\n"
     )
-    assert_fails(good_set.wheelhouse, "release-set", foreign, "not a distribution of tools/release_set.py")
+    assert_fails(good_set.wheelhouse, "release-set", foreign, "not a distribution of tools/release/release_set.py")
 
 
 def test_missing_wheel_of_present_package_fails(good_set):  # type: ignore[no-untyped-def]
@@ -322,7 +322,7 @@ def test_main_prints_one_line_per_check_and_exits_nonzero(good_set, capsys, monk
 
 def test_module_entry_point_runs(good_set):  # type: ignore[no-untyped-def]
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.check_release", str(good_set.wheelhouse), "--only", "version"],
+        [sys.executable, "-m", "tools.release.check_release", str(good_set.wheelhouse), "--only", "version"],
         cwd=_ROOT,
         capture_output=True,
         text=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.install_matrix import Outcome, check_ours, expected_ours
+from tools.release.install_matrix import Outcome, check_ours, expected_ours
 
 
 def test_expected_distributions_per_extra() -> None:

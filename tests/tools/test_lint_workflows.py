@@ -1,4 +1,4 @@
-"""tools.lint_workflows: SHA pins, permissions, and the build-steps rule (workflows build only through nox)."""
+"""tools.release.lint_workflows: SHA pins, permissions, and the build-steps rule (workflows build only through nox)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tools import install_matrix, lint_workflows, release_set
+from tools import REPO
+from tools.release import install_matrix, lint_workflows, release_set
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,7 +59,7 @@ def test_pins_require_empty_top_level_permissions(tmp_path: Path) -> None:
 
 
 def test_repository_workflows_are_pinned() -> None:
-    ok, detail = lint_workflows.check_pins(release_set.REPO)
+    ok, detail = lint_workflows.check_pins(REPO)
     assert ok, detail
 
 
@@ -103,7 +104,7 @@ def test_build_steps_accept_setup_and_nox(tmp_path: Path, step: str) -> None:
             10,
             "mv/cp of wheelhouse/ files",
         ),
-        ("      - run: python -m tools.size_guard wheelhouse\n", 8, "a run: step may only set up the runner"),
+        ("      - run: python -m tools.release.size_guard wheelhouse\n", 8, "a run: step may only set up the runner"),
         (
             "      - run: |\n          nox -s build \\\n            && ls wheelhouse\n",
             9,
@@ -121,7 +122,7 @@ def test_build_steps_fail_on_builds_uploads_and_other_commands(tmp_path: Path, s
 
 
 def test_repository_workflows_build_only_through_nox() -> None:
-    ok, detail = lint_workflows.check_build_steps(release_set.REPO)
+    ok, detail = lint_workflows.check_build_steps(REPO)
     assert ok, detail
 
 

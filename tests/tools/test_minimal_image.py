@@ -1,6 +1,6 @@
 """``envpool[all]`` in minimal Debian roots: no Qt, no libGL, no glib, no compiler there.
 
-Two roots, built (about a minute each) and cached by tools/minimal_root.py under .cache/minimal-SUITE:
+Two roots, built (about a minute each) and cached by tools/release/minimal_root.py under .cache/minimal-SUITE:
 
 - ``bookworm`` minbase, CPython 3.11: installs the cp311 core wheel;
 - ``trixie`` minbase, CPython 3.13: installs the cp312-abi3 core wheel (skipped while the wheelhouse
@@ -9,7 +9,7 @@ Two roots, built (about a minute each) and cached by tools/minimal_root.py under
 In each, a venv is made with chroot and ``envpool[all]`` is installed from the wheelhouse and a
 third-party cache only (``--no-index --find-links``, both bind-mounted read-only): the cache of
 ENVPOOL_THIRDPARTY when the root's CPython is this one, else ``thirdparty-pyXY`` next to it, filled
-once with ``pip download --python-version X.Y`` (tools.minimal_root.fill_thirdparty). One task of
+once with ``pip download --python-version X.Y`` (tools.release.minimal_root.fill_thirdparty). One task of
 every family steps, procgen's Qt comes from envpool-procgen-libs, and the same root with the core
 alone gives the missing-extra error.
 
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tools import minimal_root, release_set
-from tools.install_matrix import PROBE
+from tools.release import minimal_root, release_set
+from tools.release.install_matrix import PROBE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""tools.publish: the upload order (siblings, wait, core) and what it refuses to publish."""
+"""tools.release.publish: the upload order (siblings, wait, core) and what it refuses to publish."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tools import publish, release_set
-from tools.distfile import write_sdist, write_wheel
+from tools.common.distfile import write_sdist, write_wheel
+from tools.release import publish, release_set
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

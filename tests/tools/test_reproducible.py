@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import release_set
+from tools.release import release_set
 
 DATA = [p for p in release_set.PACKAGES if p.kind == "data"]
 

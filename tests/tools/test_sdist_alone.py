@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.helpers import wheel_for_this_python
-from tools import release_set
-from tools.distfile import Artifact, artifacts
+from tools.common.distfile import Artifact, artifacts
+from tools.release import release_set
 
 if TYPE_CHECKING:
     from pathlib import Path

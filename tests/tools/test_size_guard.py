@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import size_guard
-from tools.release_set import MB, PYPI_FILE_LIMIT
+from tools.release import size_guard
+from tools.release.release_set import MB, PYPI_FILE_LIMIT
 
 
 def _wheel(directory: Path, name: str, payload: int) -> Path:

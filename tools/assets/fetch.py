@@ -1,6 +1,6 @@
 """The one package-index client of the tools: list a project's files, fetch pinned ones, verify, cache.
 
-Used by the asset and library builds (fetch) and by tools.publish (what an index already lists).
+Used by the asset and library builds (fetch) and by tools.release.publish (what an index already lists).
 """
 
 from __future__ import annotations

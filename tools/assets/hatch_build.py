@@ -1,7 +1,7 @@
 """Hatchling hook of the asset packages: keep the repository's .gitignore out of their sdists.
 
 hatchling always adds the nearest ``.gitignore`` to an sdist; ours belongs to the repository, not
-to the package. ``tools.build`` writes this file into each ``packages/assets-*/`` as a plain file
+to the package. ``tools.release.build`` writes this file into each ``packages/assets-*/`` as a plain file
 (like VERSION), so the sdist carries it and builds its wheel alone.
 """
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tools import REPO
+
 #: The folder of an asset package (and of its sdist) holding the staged members; written by the build.
 STAGED = "staged"
 
 
 def repo_root() -> Path:
     """The repository root (the directory holding VERSION and tools/)."""
-    return Path(__file__).resolve().parents[2]
+    return REPO
 
 
 def cache_dir() -> Path:

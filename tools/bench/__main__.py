@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools import REPO
 from tools.bench import build_time, chart, footprint, release_bytes, report, startup, throughput, venvs
 from tools.bench.common import RESULTS, VENVS, WHEELS, CommandLog, machine, run, say, show
-from tools.release_set import REPO, WHEELHOUSE, version
+from tools.release.release_set import WHEELHOUSE, version
 
 if TYPE_CHECKING:
     from collections.abc import Callable

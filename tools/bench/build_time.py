@@ -7,8 +7,8 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
+from tools import REPO
 from tools.bench.common import CommandLog, run, say, show
-from tools.release_set import REPO
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.release_set import REPO
+from tools import REPO
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

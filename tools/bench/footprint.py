@@ -10,7 +10,7 @@ from typing import Any
 from tools.bench import venvs
 from tools.bench.common import WHEELS, CommandLog, say, show
 from tools.bench.stats import summarize
-from tools.release_set import PACKAGES, present, version
+from tools.release.release_set import PACKAGES, present, version
 
 PEER_VERSION = "1.2.5"
 

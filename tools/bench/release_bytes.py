@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.common import CACHE, WHEELS, show
-from tools.release_set import CORE_MATRIX, PACKAGES, package_of_artifact, version
+from tools.release.release_set import CORE_MATRIX, PACKAGES, package_of_artifact, version
 
 
 @dataclass(frozen=True)

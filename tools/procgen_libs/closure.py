@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tools.elf import dynamic_info
+from tools.common.elf import dynamic_info
 
 if TYPE_CHECKING:
     from pathlib import Path

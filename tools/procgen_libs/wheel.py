@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools import REPO
 from tools.assets.fetch import sha256_of
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 DIST = "envpool-procgen-libs"
 IMPORT = "envpool_procgen_libs"
-PACKAGE_DIR = Path(__file__).resolve().parents[2] / "packages" / "procgen-libs"
+PACKAGE_DIR = REPO / "packages" / "procgen-libs"
 #: zip entry timestamp: fixed so that the same inputs give the same wheel bytes
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -138,9 +139,8 @@ def write_wheel(staging: Path, out: Path, version: str, tag: str, sbom: str) -> 
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         mode = 0o755 if path.suffix not in {".py", ".json"} else 0o644
         files.append((path.relative_to(staging).as_posix(), path.read_bytes(), mode))
-    wheel_meta = (
-        f"Wheel-Version: 1.0\nGenerator: tools.build_procgen_libs\nRoot-Is-Purelib: false\nTag: py3-none-{tag}\n"
-    )
+    generator = "tools.release.build_procgen_libs"
+    wheel_meta = f"Wheel-Version: 1.0\nGenerator: {generator}\nRoot-Is-Purelib: false\nTag: py3-none-{tag}\n"
     files.append((f"{distinfo}/METADATA", _metadata(version).encode(), 0o644))
     files.append((f"{distinfo}/WHEEL", wheel_meta.encode(), 0o644))
     files.append((f"{distinfo}/sboms/{DIST}.cdx.json", sbom.encode(), 0o644))

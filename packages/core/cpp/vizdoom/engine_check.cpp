@@ -1,5 +1,5 @@
 // A stand-alone driver that runs the three DoomNav tasks with random actions, for the sanitizer
-// run (tools/sanitize_wad.py --assets DIR). Not part of the wheel.
+// run (tools/wad/sanitize.py --assets DIR). Not part of the wheel.
 //
 //   engine_check ASSET_ROOT [STEPS]
 #include <cstdio>

@@ -4,7 +4,7 @@
 // Every failure throws WadError (a std::invalid_argument, i.e. a Python ValueError) naming the
 // file and the lump. Nothing here trusts a count or an offset read from the file: each read is
 // checked against the lump it comes from and every allocation is bounded by the file size.
-// No Python or nanobind dependency, so the sanitizer driver (tools/sanitize_wad.py) can build it alone.
+// No Python or nanobind dependency, so the sanitizer driver (tools/wad/sanitize.py) can build it alone.
 #pragma once
 
 #include <array>

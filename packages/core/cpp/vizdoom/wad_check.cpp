@@ -1,5 +1,5 @@
 // A stand-alone driver that runs every part of the WAD reader over its input, for the sanitizer
-// run (tools/sanitize_wad.py) and the libFuzzer target (tools/fuzz_wad.py). Not part of the wheel.
+// run (tools/wad/sanitize.py) and the libFuzzer target (tools/wad/fuzz.py). Not part of the wheel.
 //
 //   wad_check FILE...      prints "ok <file> ..." or "ValueError <message>" per file; exits 1 on
 //                          any other exception (a reader bug), 0 otherwise.

@@ -185,7 +185,7 @@ def write_wheel(
         for abi in tag.split("-")[1].split(".")
         for plat in tag.split("-")[2].split(".")
     )
-    wheel = f"Wheel-Version: 1.0\nGenerator: tools.distfile\nRoot-Is-Purelib: {str(purelib).lower()}\n{tags}"
+    wheel = f"Wheel-Version: 1.0\nGenerator: tools.common.distfile\nRoot-Is-Purelib: {str(purelib).lower()}\n{tags}"
     all_files = {**files, f"{dist_info}/METADATA": metadata.encode(), f"{dist_info}/WHEEL": wheel.encode()}
     directory.mkdir(parents=True, exist_ok=True)
     seed = directory / f".{normalized}-{version}.seed.whl"

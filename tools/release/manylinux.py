@@ -8,7 +8,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from tools.release_set import GLIBC_FLOOR, MANYLINUX_FLOOR
+from tools.release.release_set import GLIBC_FLOOR, MANYLINUX_FLOOR
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,7 +80,7 @@ def require_floor(wheel: Path, tag: str) -> str:
     if not within_floor(tag):
         raise TagError(
             f"{wheel.name}: auditwheel show says its symbols need {tag}, newer than the release set's "
-            f"{MANYLINUX_FLOOR} (tools/release_set.py GLIBC_FLOOR). Build it with the zig toolchain "
+            f"{MANYLINUX_FLOOR} (tools/release/release_set.py GLIBC_FLOOR). Build it with the zig toolchain "
             "(nox -s build does) or take upstream binaries built for an older glibc."
         )
     return tag

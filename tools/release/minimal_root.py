@@ -1,8 +1,8 @@
 """A minimal Debian root to install envpool into: no Qt, no libGL, no glib, no compiler.
 
-    python -m tools.minimal_root [SUITE ...]     build (or reuse) the cached roots and print their paths
+    python -m tools.release.minimal_root [SUITE ...]     build (or reuse) the cached roots and print their paths
 
-One implementation shared by tests/tools/test_minimal_image.py and tools/rehearsal.py:
+One implementation shared by tests/tools/test_minimal_image.py and tools/release/rehearsal.py:
 
 - :func:`ensure_root`: ``debootstrap --variant=minbase --include=python3,python3-venv SUITE`` into
   ``.cache/minimal-SUITE`` (about a minute from deb.debian.org, or ``$ENVPOOL_DEBIAN_MIRROR``),
@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import parse_wheel_filename
 
-from tools.release_set import CORE_MATRIX, REPO, CoreBuild
-from tools.thirdparty import OURS, runtime_requirements
+from tools import REPO
+from tools.release.release_set import CORE_MATRIX, CoreBuild
+from tools.release.thirdparty import OURS, runtime_requirements
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -105,7 +106,7 @@ def is_complete(root: Path, suite: str) -> bool:
 def ensure_root(suite: str, cache: Path = CACHE) -> Path:
     """The cached minimal root of ``suite``, built first when absent or incomplete."""
     if suite not in SUITES:
-        raise ValueError(f"unknown suite {suite!r}: one of {sorted(SUITES)} (tools/minimal_root.py SUITES)")
+        raise ValueError(f"unknown suite {suite!r}: one of {sorted(SUITES)} (tools/release/minimal_root.py SUITES)")
     reason = missing_requirements()
     if reason:
         raise ChrootError(reason)
@@ -179,7 +180,7 @@ def run(root: Path, *cmd: str, check: bool = True, timeout: float = 900) -> subp
 
 
 def core_build_for(python: tuple[int, int]) -> CoreBuild:
-    """The core wheel of tools/release_set.py CORE_MATRIX that pip installs on CPython ``python``.
+    """The core wheel of tools/release/release_set.py CORE_MATRIX that pip installs on CPython ``python``.
 
     The build for that very interpreter, else the newest stable-ABI (abi3) build for an older one.
     """
@@ -191,7 +192,7 @@ def core_build_for(python: tuple[int, int]) -> CoreBuild:
     exact = [b for b in CORE_MATRIX if minor(b) == python]
     abi3 = [b for b in CORE_MATRIX if b.tag.endswith("-abi3") and minor(b) <= python]
     if not exact and not abi3:
-        raise ValueError(f"no core wheel of tools/release_set.py CORE_MATRIX installs on CPython {python}")
+        raise ValueError(f"no core wheel of tools/release/release_set.py CORE_MATRIX installs on CPython {python}")
     return exact[0] if exact else max(abi3, key=minor)
 
 
@@ -220,7 +221,7 @@ def _pip() -> list[str]:
 def fill_thirdparty(wheelhouse: Path, dest: Path, python: str, extra: Sequence[str] = ()) -> Path:
     """Download the third-party wheels envpool[all] needs on CPython ``python`` (x86_64 glibc) into ``dest``.
 
-    The requirements are tools.thirdparty.runtime_requirements() of the wheelhouse plus ``extra``;
+    The requirements are tools.release.thirdparty.runtime_requirements() of the wheelhouse plus ``extra``;
     nothing is downloaded when ``dest`` was filled for the same list already.
     """
     reqs = sorted({*runtime_requirements(wheelhouse), *extra})

@@ -1,24 +1,24 @@
 """Release rehearsal: publish the wheelhouse to a local index as release.yml publishes to PyPI, then install from it.
 
-    python -m tools.rehearsal [--wheelhouse DIR] [--cache DIR] [--no-minimal-root] [--no-fill]
+    python -m tools.release.rehearsal [--wheelhouse DIR] [--cache DIR] [--no-minimal-root] [--no-fill]
 
-Every index is a pypiserver on 127.0.0.1 (tools/local_index.py) serving an empty upload directory
-and a read-only copy of the third-party wheels of .cache/thirdparty (tools.thirdparty fills it),
+Every index is a pypiserver on 127.0.0.1 (tools/release/local_index.py) serving an empty upload directory
+and a read-only copy of the third-party wheels of .cache/thirdparty (tools.release.thirdparty fills it),
 with PyPI fallback disabled: every install below uses that index URL and nothing else.
 
-1. ``publish``: ``python -m tools.publish WHEELHOUSE`` (siblings, wait until listed, core): the
+1. ``publish``: ``python -m tools.release.publish WHEELHOUSE`` (siblings, wait until listed, core): the
    command release.yml runs against PyPI.
 2. ``pip``/``uv`` rows: in a fresh venv each, ``envpool``, each extra, two extras together and
-   ``[all]`` (from tools.release_set), pinned ``==VERSION``: the installer's ``list`` holds exactly
+   ``[all]`` (from tools.release.release_set), pinned ``==VERSION``: the installer's ``list`` holds exactly
    our expected distributions at VERSION, one task of each installed family steps and the other
-   families refuse with their pip line (tools.install_matrix.PROBE finds the task ids).
+   families refuse with their pip line (tools.release.install_matrix.PROBE finds the task ids).
 3. ``minimal-root``: ``pip install "envpool[all]==VERSION"`` from the same index in a venv inside
-   the minimal Debian bookworm root (tools/minimal_root.py), one task per family stepped there.
-4. ``window: siblings first``: a second index and ``tools.publish --stop-after-stage 1``, the window
-   tools.publish opens: the siblings are listed, no core is, and ``envpool[x]==VERSION`` fails to
+   the minimal Debian bookworm root (tools/release/minimal_root.py), one task per family stepped there.
+4. ``window: siblings first``: a second index and ``tools.release.publish --stop-after-stage 1``, the window
+   tools.release.publish opens: the siblings are listed, no core is, and ``envpool[x]==VERSION`` fails to
    resolve ``envpool`` itself, installing nothing. Then the recovery: the same publish command
    again skips the listed siblings, uploads the core, and the install works.
-5. ``window: core first``: a third index holding the core alone, the window tools.publish never
+5. ``window: core first``: a third index holding the core alone, the window tools.release.publish never
    opens: pip and uv fail with a resolver error naming the missing sibling and install nothing.
 
 Prints a table of the results and exits 1 when any row failed.
@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from tools import install_matrix, minimal_root, publish, release_set, thirdparty
-from tools.install_matrix import OURS, PROBE, Outcome
-from tools.local_index import Index, index_server, seed_thirdparty
+from tools.release import install_matrix, minimal_root, publish, release_set, thirdparty
+from tools.release.install_matrix import OURS, PROBE, Outcome
+from tools.release.local_index import Index, index_server, seed_thirdparty
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -230,7 +230,7 @@ def _name_re(distribution: str) -> str:
 
 def _publish_cmd(wheelhouse: Path, index: Index, *more: str) -> list[str]:
     """The command release.yml runs (``nox -s publish``), aimed at ``index``."""
-    cmd = [sys.executable, "-m", "tools.publish", str(wheelhouse), "--repository-url", index.upload]
+    cmd = [sys.executable, "-m", "tools.release.publish", str(wheelhouse), "--repository-url", index.upload]
     return [*cmd, "--index-url", index.simple, "--wait-seconds", "60", *more]
 
 
@@ -255,7 +255,7 @@ def siblings_first_row(wheelhouse: Path, third: Path, sibling: release_set.Packa
 
 
 def core_first_row(wheelhouse: Path, third: Path, sibling: release_set.Package, version: str, work: Path) -> Row:
-    """The core alone on an index (the order tools.publish never uses): pip and uv fail naming the sibling."""
+    """The core alone on an index (the order tools.release.publish never uses): pip and uv fail naming the sibling."""
     req = f"envpool[{sibling.extra}]=={version}"
     start = time.monotonic()
     with index_server(work, "window-core-first", third) as index:
@@ -280,18 +280,21 @@ def table(rows: Sequence[Row]) -> str:
 
 
 def publish_row(wheelhouse: Path, index: Index) -> Row:
-    """``python -m tools.publish`` of the whole wheelhouse to ``index``, as release.yml runs it against PyPI."""
+    """``python -m tools.release.publish`` of the whole wheelhouse to ``index``, as release.yml runs it against PyPI."""
     start = time.monotonic()
     proc = subprocess.run(_publish_cmd(wheelhouse, index), check=False)
-    detail = f"python -m tools.publish exited {proc.returncode}"
+    detail = f"python -m tools.release.publish exited {proc.returncode}"
     return Row(
-        "publish: tools.publish siblings -> wait -> core", proc.returncode == 0, time.monotonic() - start, detail
+        "publish: tools.release.publish siblings -> wait -> core",
+        proc.returncode == 0,
+        time.monotonic() - start,
+        detail,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.rehearsal", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.release.rehearsal", description=__doc__.splitlines()[0])
     parser.add_argument("--wheelhouse", type=Path, default=release_set.WHEELHOUSE)
     parser.add_argument("--cache", type=Path, default=thirdparty.CACHE, help="third-party wheels (.cache/thirdparty)")
     parser.add_argument("--no-minimal-root", action="store_true", help="skip the minimal Debian root")

@@ -18,8 +18,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tools.artifacts import metadata
-from tools.release_set import PACKAGES, REPO, WHEELHOUSE
+from tools import REPO
+from tools.common.artifacts import metadata
+from tools.release.release_set import PACKAGES, WHEELHOUSE
 
 CACHE = REPO / ".cache" / "thirdparty"
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}

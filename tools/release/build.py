@@ -1,6 +1,6 @@
 """Build the release set into wheelhouse/: every wheel and sdist a release uploads, and nothing else does.
 
-Usage: ``python -m tools.build [--reuse] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
+Usage: ``python -m tools.release.build [--reuse] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
 
 Before building, each package directory gets its generated inputs as plain files (``VERSION`` from
 the repository's one VERSION; for data packages ``staged/``, the hash-checked members, and the
@@ -10,7 +10,7 @@ wheel alone, and no package directory holds a link.
 - library (envpool-procgen-libs): assembled from the hash-locked upstream binaries;
 - data: ``uv build`` (the sdist first, then the wheel from the sdist);
 - extension (the core): the sdist, then one wheel per entry of the core matrix
-  (:data:`tools.release_set.CORE_MATRIX`: cp311 and cp312-abi3), compiled by zig for glibc 2.28
+  (:data:`tools.release.release_set.CORE_MATRIX`: cp311 and cp312-abi3), compiled by zig for glibc 2.28
   in a persistent per-interpreter build environment (warm rebuilds), repaired by auditwheel with
   the sibling libraries excluded.
 
@@ -36,11 +36,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools import manylinux
+from tools import REPO
 from tools.assets.tree import AssetError
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
-from tools.release_set import CORE_MATRIX, REPO, WHEELHOUSE, CoreBuild, Package, present, version
-from tools.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_wrappers
+from tools.release import manylinux
+from tools.release.release_set import CORE_MATRIX, WHEELHOUSE, CoreBuild, Package, present, version
+from tools.release.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_wrappers
 
 #: Libraries the core's extension modules link against but mujoco-core provides at run time.
 MUJOCO_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
@@ -215,7 +216,7 @@ def _build_data(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild,
 
 
 def _build_library(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
-    from tools.build_procgen_libs import build as build_library
+    from tools.release.build_procgen_libs import build as build_library
 
     build_library(tmp)
 
@@ -286,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", help="package directories (default: all present)")
     args = parser.parse_args(argv)
     if shutil.which("uv") is None:
-        print("error: tools.build needs uv on PATH: pip install uv", file=sys.stderr)
+        print("error: tools.release.build needs uv on PATH: pip install uv", file=sys.stderr)
         return 2
     chosen = present()
     if args.packages:

@@ -1,4 +1,4 @@
-"""One-command version bump: ``python -m tools.bump 0.2.0`` (``nox -s bump -- 0.2.0``).
+"""One-command version bump: ``python -m tools.release.bump 0.2.0`` (``nox -s bump -- 0.2.0``).
 
 VERSION is the only file that holds the version: every package reads it (the symlinks
 packages/*/VERSION, scikit-build-core's regex provider, hatchling's version source) and the
@@ -10,7 +10,7 @@ checking that
 - no other file spells the old version (a hit means a copy that would drift: an error, and
   VERSION is left unchanged).
 
-Wheels built before the bump then fail ``python -m tools.check_release`` (checks ``version``
+Wheels built before the bump then fail ``python -m tools.release.check_release`` (checks ``version``
 and ``sibling-pins``) until the set is rebuilt.
 """
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from tools import release_set
+from tools import REPO
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -38,7 +38,7 @@ SKIP_DIRS = {".git", ".nox", ".venv", ".cache", "build", "wheelhouse", "node_mod
 #: an old version there is history, not a copy that drives anything (path -> what regenerates it)
 GENERATED: dict[str, str] = {
     "docs/benchmarks.md": "python -m tools.bench (measured figures of one build)",
-    "docs/install-matrix.md": "python -m tools.install_matrix (measured installs of one build)",
+    "docs/install-matrix.md": "python -m tools.release.install_matrix (measured installs of one build)",
 }
 #: largest file scanned for drift (asset locks and sources are far smaller; larger files are data)
 MAX_SCAN_BYTES = 2_000_000
@@ -132,7 +132,7 @@ def find_drift(root: Path, version: str) -> list[Hit]:
     return hits
 
 
-def bump(new: str, root: Path = release_set.REPO, *, allow_downgrade: bool = False, dry_run: bool = False) -> str:
+def bump(new: str, root: Path = REPO, *, allow_downgrade: bool = False, dry_run: bool = False) -> str:
     """Validate and write the new version into ``root``/VERSION; return the old one."""
     version_file = root / "VERSION"
     current = version_file.read_text(encoding="utf-8").strip()
@@ -151,9 +151,9 @@ def bump(new: str, root: Path = release_set.REPO, *, allow_downgrade: bool = Fal
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.bump", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.release.bump", description=__doc__.splitlines()[0])
     parser.add_argument("version", help="the new version, e.g. 0.2.0")
-    parser.add_argument("--root", type=Path, default=release_set.REPO, help="repository root (default: this one)")
+    parser.add_argument("--root", type=Path, default=REPO, help="repository root (default: this one)")
     parser.add_argument("--allow-downgrade", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="validate and scan for drift, write nothing")
     args = parser.parse_args(argv)
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{verb} {old} -> {args.version} in {args.root / 'VERSION'}")
     if not args.dry_run:
         print(
-            "next: nox -s build && python -m tools.check_release, then commit VERSION and tag "
+            "next: nox -s build && python -m tools.release.check_release, then commit VERSION and tag "
             f"v{args.version} (see docs/release.md)"
         )
     return 0

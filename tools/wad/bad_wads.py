@@ -4,7 +4,7 @@ Each file comes with the lump its error must name (``manifest.json``: file -> lu
 for defects of the header/directory itself). The reader (envpool._vizdoom.read_wad) must raise
 ValueError naming the file and that lump, never crash or hang. Run:
 
-    python -m tools.make_bad_wads [--out tests/fixtures/bad_wads]
+    python -m tools.wad.bad_wads [--out tests/fixtures/bad_wads]
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools import REPO
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "bad_wads"
+DEFAULT_OUT = REPO / "tests" / "fixtures" / "bad_wads"
 
 Lump = tuple[str, bytes]
 

@@ -4,7 +4,7 @@
   ``x86_64-linux-gnu.2.28``. Zig links libc++ statically and links against glibc 2.28's symbol
   set, so the core's extension modules need nothing newer than the manylinux floor, built on this
   machine without a container. CMake sees two small wrapper scripts as ``CC``/``CXX``.
-- **Python**: one interpreter per core wheel of the matrix (:data:`tools.release_set.CORE_MATRIX`),
+- **Python**: one interpreter per core wheel of the matrix (:data:`tools.release.release_set.CORE_MATRIX`),
   found on PATH, under pyenv, or named by ``ENVPOOL_PYTHON_3_12``-style variables.
 - **Qt5 headers** for the procgen family: Debian's ``qtbase5-dev`` CMake package (zig does not
   search Debian's multiarch directories, so CMake gets ``Qt5_DIR``).
@@ -17,7 +17,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tools.release_set import GLIBC_FLOOR, REPO
+from tools import REPO
+from tools.release.release_set import GLIBC_FLOOR
 
 #: The zig compiler, from PyPI (its wheel carries the compiler and glibc stubs of every version).
 ZIGLANG = "ziglang==0.17.1"

@@ -1,6 +1,6 @@
 """Fuzz the WAD reader for a bounded time.
 
-    python -m tools.fuzz_wad [--seconds 60] [--engine auto|libfuzzer|atheris] [--seeds WAD ...]
+    python -m tools.wad.fuzz [--seconds 60] [--engine auto|libfuzzer|atheris] [--seeds WAD ...]
 
 Engines:
   libfuzzer  builds packages/core/cpp/vizdoom/wad_check.cpp with -DWAD_FUZZER and
@@ -25,16 +25,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.sanitize_wad import build
+from tools import REPO
+from tools.wad.sanitize import build
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "packages" / "core" / "cpp" / "vizdoom"
 CORPUS = REPO / "tests" / "fixtures" / "bad_wads"
 
 
 def seed_dir(out: Path, extra: list[Path]) -> Path:
     """A directory of seed inputs: the bad corpus, a few valid tiny WADs and ``extra``."""
-    from tools import make_bad_wads as mk
+    from tools.wad import bad_wads as mk
 
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(CORPUS.glob("*.wad")):
@@ -78,7 +78,7 @@ def report(work: Path, engine: str) -> None:
 
 def run_libfuzzer(cxx: str, seconds: int, seeds: Path, work: Path) -> int:
     """Build and run the libFuzzer target; return its exit code."""
-    # The sanitized build of tools.sanitize_wad, plus libFuzzer's entry point.
+    # The sanitized build of tools.wad.sanitize, plus libFuzzer's entry point.
     binary = build(cxx, work, extra=["-DWAD_FUZZER", "-fsanitize=fuzzer"], name="wad_fuzzer")
     live = work / "corpus"
     live.mkdir(exist_ok=True)

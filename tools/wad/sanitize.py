@@ -1,6 +1,6 @@
 """Build the WAD reader with AddressSanitizer + UBSan and run it over the bad-WAD corpus and real WADs.
 
-    python -m tools.sanitize_wad [REAL.wad ...] [--assets DIR] [--cxx g++] [--build-dir DIR]
+    python -m tools.wad.sanitize [REAL.wad ...] [--assets DIR] [--cxx g++] [--build-dir DIR]
 
 Every file of tests/fixtures/bad_wads/ must be rejected with a ValueError (WadError) naming the
 lump listed in its manifest; each real WAD given on the command line (e.g. freedoom2.wad and the
@@ -22,10 +22,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools import REPO
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "packages" / "core" / "cpp" / "vizdoom"
 CORPUS = REPO / "tests" / "fixtures" / "bad_wads"
 FLAGS = [

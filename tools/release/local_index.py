@@ -1,6 +1,6 @@
 """A throwaway package index on 127.0.0.1: pypiserver over an upload directory and a read-only wheel directory.
 
-Used by tools/rehearsal.py to publish with tools.publish exactly as to PyPI and install from the
+Used by tools/release/rehearsal.py to publish with tools.release.publish exactly as to PyPI and install from the
 result. The server binds 127.0.0.1 only, on a free port, with PyPI fallback disabled: a project it
 does not hold is missing, never fetched from PyPI. Uploads need no credentials (``-a . -P .``).
 """
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from tools.install_matrix import OURS
+from tools.release.install_matrix import OURS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,6 +1,6 @@
 """Size guard: every artifact strictly below PyPI's limit and below its package's budget.
 
-Usage: ``python -m tools.size_guard [WHEELHOUSE]``. Prints a table (bytes, share of the limit,
+Usage: ``python -m tools.release.size_guard [WHEELHOUSE]``. Prints a table (bytes, share of the limit,
 budget, five largest files), appends it to $GITHUB_STEP_SUMMARY when set, and exits non-zero
 naming each offender.
 """
@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.artifacts import is_artifact, members
-from tools.release_set import PYPI_FILE_LIMIT, WHEELHOUSE, package_of_artifact
+from tools.common.artifacts import is_artifact, members
+from tools.release.release_set import PYPI_FILE_LIMIT, WHEELHOUSE, package_of_artifact
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Row:
         if self.size >= PYPI_FILE_LIMIT:
             out.append(f"{self.size:,} bytes is not below PyPI's {PYPI_FILE_LIMIT:,}-byte limit")
         if self.budget is None:
-            out.append("no budget declared in tools/release_set.py")
+            out.append("no budget declared in tools/release/release_set.py")
         elif self.size > self.budget:
             out.append(f"{self.size:,} bytes exceeds its budget of {self.budget:,}")
         return out

@@ -1,6 +1,6 @@
 """Validate the GitHub workflows offline.
 
-    python -m tools.lint_workflows [--only CHECK ...]
+    python -m tools.release.lint_workflows [--only CHECK ...]
 
 The workflows cannot run here, so this checks what can be checked without GitHub:
 
@@ -39,12 +39,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools import release_set
+from tools import REPO
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-WORKFLOWS = release_set.REPO / ".github" / "workflows"
+WORKFLOWS = REPO / ".github" / "workflows"
 
 _USES_RE = re.compile(r"^\s*-?\s*uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
 _PINNED_RE = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -231,8 +231,8 @@ CHECKS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.lint_workflows", description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=release_set.REPO)
+    parser = argparse.ArgumentParser(prog="python -m tools.release.lint_workflows", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=REPO)
     parser.add_argument("--only", action="append", choices=list(CHECKS))
     args = parser.parse_args(argv)
     failed = 0

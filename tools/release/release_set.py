@@ -7,10 +7,13 @@ benchmarks read it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-REPO = Path(__file__).resolve().parent.parent
+from tools import REPO
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 WHEELHOUSE = REPO / "wheelhouse"
 VERSION_FILE = REPO / "VERSION"
 

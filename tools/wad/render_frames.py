@@ -2,7 +2,7 @@
 
 Run with an installed envpool wheel and its vizdoom extra (never the source tree):
 
-    python -m tools.render_frames [--out docs/img] [--height 240 --width 320]
+    python -m tools.wad.render_frames [--out docs/img] [--height 240 --width 320]
 
 PNG files are written with zlib only (no imaging dependency).
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
+from tools import REPO
+
+DEFAULT_OUT = REPO / "docs" / "img"
 # task id -> (file stem, seed, actions to take before the frame is saved)
 SHOTS: dict[str, tuple[str, int, list[int]]] = {
     "DoomNav-MyWayHome-v0": ("vizdoom-my-way-home", 3, []),

@@ -1,4 +1,4 @@
-"""Build the envpool-procgen-libs wheel: ``python -m tools.build_procgen_libs --out wheelhouse``.
+"""Build the envpool-procgen-libs wheel: ``python -m tools.release.build_procgen_libs --out wheelhouse``.
 
 One ``py3-none-manylinux_*`` wheel per platform carrying Qt5Core + Qt5Gui and their run-time
 closure, taken from the hash-locked upstream binaries of ``packages/procgen-libs/upstream.lock.json``
@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.manylinux import auditwheel_tag, require_floor
 from tools.procgen_libs.closure import closure
 from tools.procgen_libs.sbom import cyclonedx
 from tools.procgen_libs.upstream import unpack
 from tools.procgen_libs.wheel import DIST, IMPORT, PACKAGE_DIR, manifest_json, stage, write_wheel
-from tools.release_set import package_of_artifact, version
+from tools.release.manylinux import auditwheel_tag, require_floor
+from tools.release.release_set import package_of_artifact, version
 
 
 def _log(msg: str) -> None:
@@ -55,7 +55,7 @@ def build(out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.build_procgen_libs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.release.build_procgen_libs", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("wheelhouse"), help="output directory")
     args = parser.parse_args(argv)
     build(args.out)

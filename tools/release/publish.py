@@ -1,9 +1,9 @@
 """Upload the release set in the one safe order: every sibling, wait until the index lists them, then the core.
 
-    python -m tools.publish WHEELHOUSE --repository-url URL [--index-url SIMPLE_URL]
+    python -m tools.release.publish WHEELHOUSE --repository-url URL [--index-url SIMPLE_URL]
                             [--wait-seconds N] [--stop-after-stage N]
 
-Stage 1 is every wheel and sdist of the sibling distributions (tools.release_set.PACKAGES with an
+Stage 1 is every wheel and sdist of the sibling distributions (tools.release.release_set.PACKAGES with an
 extra), stage 2 the core's. The core pins each sibling with ``==VERSION``, so a core on the index
 before one of its siblings would make ``pip install "envpool[x]==VERSION"`` fail; the reverse
 window (siblings there, core not yet) only shows files nothing pins yet. Between the stages the
@@ -16,7 +16,7 @@ Uploads run ``python -m twine upload --non-interactive --repository-url URL``. C
 from the usual ``TWINE_USERNAME``/``TWINE_PASSWORD`` variables; on GitHub Actions with
 ``id-token: write`` and no password set, twine >= 6.1 gets a PyPI token by trusted publishing
 itself (only for upload.pypi.org and test.pypi.org). ``--stop-after-stage 1`` uploads the siblings
-only: the partial-publish window, reproduced by tools/rehearsal.py. On a GitHub Actions tag build
+only: the partial-publish window, reproduced by tools/release/rehearsal.py. On a GitHub Actions tag build
 the tag must be ``v`` + VERSION, checked before anything is uploaded.
 
 The wheelhouse may hold hidden files and directories (``.gitignore``, the build's ``.stamps/``);
@@ -36,10 +36,10 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from tools import release_set
 from tools.assets.fetch import project_files, sha256_of
 from tools.assets.tree import AssetError
-from tools.distfile import parse_artifact
+from tools.common.distfile import parse_artifact
+from tools.release import release_set
 
 #: Where each known upload endpoint's files are listed for installers (PEP 503 simple index).
 KNOWN_INDEXES = {
@@ -66,7 +66,7 @@ def _version_of(name: str) -> Version | None:
 def upload_stages(wheelhouse: Path, required: Sequence[release_set.Package] | None = None) -> list[list[Path]]:
     """The upload order: ``[sibling artifacts, core artifacts]``, each sorted by release-set order and file name.
 
-    ``required`` (default: tools.release_set.present()) are the packages that must each have a
+    ``required`` (default: tools.release.release_set.present()) are the packages that must each have a
     wheel. Raises PublishError naming every unknown file, wrong version or missing package.
     """
     if not wheelhouse.is_dir():
@@ -81,7 +81,7 @@ def upload_stages(wheelhouse: Path, required: Sequence[release_set.Package] | No
         artifact = parse_artifact(path)
         package = release_set.package_of_artifact(path.name) if artifact else None
         if artifact is None or package is None:
-            problems.append(f"{path.name}: not a wheel or sdist of tools/release_set.py PACKAGES; remove it")
+            problems.append(f"{path.name}: not a wheel or sdist of tools/release/release_set.py PACKAGES; remove it")
         elif _version_of(artifact.version) != Version(version):
             problems.append(f"{path.name}: version {artifact.version}, VERSION says {version}; rebuild (nox -s build)")
         else:
@@ -252,7 +252,7 @@ def check_twine_credentials(repository_url: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.publish", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.release.publish", description=__doc__.splitlines()[0])
     parser.add_argument("wheelhouse", type=Path)
     parser.add_argument("--repository-url", required=True, help="upload endpoint, e.g. https://upload.pypi.org/legacy/")
     parser.add_argument("--index-url", help="simple index to wait on (default: the one of a known --repository-url)")

@@ -1,12 +1,12 @@
 """The release-set checker: fail loudly on anything that must not reach the index.
 
-    python -m tools.check_release [WHEELHOUSE] [--require-sdist] [--only CHECK ...]
+    python -m tools.release.check_release [WHEELHOUSE] [--require-sdist] [--only CHECK ...]
 
 Prints one line per check per artifact (``PASS``/``FAIL``, or ``SKIP`` with the reason when a
 check does not apply, e.g. auditwheel on a pure wheel) and exits 1 when any check failed.
 Checks (the names printed):
 
-- ``release-set``: every artifact is a distribution of tools.release_set.PACKAGES, and every
+- ``release-set``: every artifact is a distribution of tools.release.release_set.PACKAGES, and every
   present package has a wheel (and an sdist with ``--require-sdist``);
 - ``version``: file name and metadata versions equal VERSION;
 - ``sibling-pins``: the core's extras pin each sibling of the release set to ``==VERSION``
@@ -43,9 +43,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from tools import manylinux, release_set
-from tools.distfile import Artifact, artifacts
-from tools.release_set import MANYLINUX_FLOOR
+from tools.common.distfile import Artifact, artifacts
+from tools.release import manylinux, release_set
+from tools.release.release_set import MANYLINUX_FLOOR
 
 Status = Literal["PASS", "FAIL", "SKIP"]
 
@@ -144,7 +144,9 @@ def check_release_set(ctx: Context, a: Artifact) -> tuple[Status, str]:
     """The artifact belongs to a distribution of the release set."""
     if ctx.package(a) is None:
         known = ", ".join(p.distribution for p in ctx.packages)
-        return _fail(f"{a.name} is not a distribution of tools/release_set.py ({known}); remove it from the wheelhouse")
+        return _fail(
+            f"{a.name} is not a distribution of tools/release/release_set.py ({known}); remove it from the wheelhouse"
+        )
     return _ok()
 
 
@@ -164,7 +166,7 @@ def check_version(ctx: Context, a: Artifact) -> tuple[Status, str]:
     except InvalidVersion:
         problems.append(f"{a.metadata_member()} Version {meta_version!r} is not PEP 440")
     if problems:
-        return _fail(f"{'; '.join(problems)}, but VERSION is {ctx.version} (rebuild after tools/bump.py)")
+        return _fail(f"{'; '.join(problems)}, but VERSION is {ctx.version} (rebuild after tools/release/bump.py)")
     return _ok(ctx.version)
 
 
@@ -421,7 +423,7 @@ def check_pydistcheck(ctx: Context, a: Artifact) -> tuple[Status, str]:
         return _ok(f"budget {pkg.budget} B")
     findings = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("1.") or "[" in ln]
     found = " | ".join(findings[:6]) or _tail(out)
-    return _fail(f"{found} (budget {pkg.budget} B from tools/release_set.py)")
+    return _fail(f"{found} (budget {pkg.budget} B from tools/release/release_set.py)")
 
 
 def check_auditwheel(ctx: Context, a: Artifact) -> tuple[Status, str]:  # noqa: PLR0911
@@ -544,7 +546,7 @@ def run_checks(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.check_release", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.release.check_release", description=__doc__.splitlines()[0])
     parser.add_argument("wheelhouse", nargs="?", type=Path, default=release_set.WHEELHOUSE)
     parser.add_argument("--require-sdist", action="store_true", help="every package must have an sdist (release)")
     parser.add_argument("--only", action="append", choices=list(CHECKS), help="run only this check (repeatable)")
