@@ -12,6 +12,7 @@ zig-built and repaired, so its bytes and WHEEL tags differ by design; its files 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.helpers import wheel_for_this_python
+from tools.assets.paths import cache_dir
 from tools.common.distfile import Artifact, artifacts
 from tools.release import release_set
 
@@ -84,3 +86,28 @@ def test_every_sdist_builds_its_wheel_alone(frontend: str, wheelhouse: Path, tmp
         package = release_set.package_of_artifact(sdist.path.name)
         if package is not None and package.kind == "data":
             assert built.read_bytes() == release.read_bytes(), f"{frontend}: {built.name} is not byte-identical"
+
+
+@pytest.mark.slow
+def test_library_project_builds_with_uv_build(wheelhouse: Path, tmp_path: Path) -> None:
+    """``uv build packages/procgen-libs``: the sdist, then the wheel from it alone, byte-identical to the release wheel.
+
+    The library sdist is not released, but it must carry everything its backend needs: the wheel
+    is built from the unpacked sdist in an isolated environment, with no checkout beside it.
+    """
+    (package,) = [p for p in release_set.present() if p.kind == "library"]
+    (release,) = [a for a in artifacts(wheelhouse) if a.kind == "wheel" and a.name == package.normalized]
+    out = tmp_path / "out"
+    env = {**os.environ, "ENVPOOL_ARTIFACT_CACHE": str(cache_dir())}  # the locked downloads, already verified
+    cmd = [shutil.which("uv") or "uv", "build", "--out-dir", str(out), str(package.path)]
+    res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+    (sdist,) = out.glob("*.tar.gz")
+    with tarfile.open(sdist) as tf:
+        names = tf.getnames()
+    assert not any("/.cache/" in n or "/tests/" in n for n in names), names
+    (wheel,) = out.glob("*.whl")
+    assert wheel.name == release.path.name
+    assert wheel.read_bytes() == release.path.read_bytes(), (
+        "the wheel built from the sdist differs from the release wheel"
+    )

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tools import REPO
 from tools.assets.fetch import download, fetch, sha256_of
 from tools.assets.lockfile import Artifact
 from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
+from tools.procgen_libs import package_dir
 
-LOCK = REPO / "packages" / "procgen-libs" / "upstream.lock.json"
+LOCK = package_dir() / "upstream.lock.json"
 #: Debian's archive (the packages registry); override with ENVPOOL_DEBIAN_MIRROR for a local mirror.
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 ELF_MAGIC = b"\x7fELF"

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools import REPO
 from tools.assets.fetch import sha256_of
+from tools.procgen_libs import package_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 DIST = "envpool-procgen-libs"
 IMPORT = "envpool_procgen_libs"
-PACKAGE_DIR = REPO / "packages" / "procgen-libs"
+PACKAGE_DIR = package_dir()
 #: zip entry timestamp: fixed so that the same inputs give the same wheel bytes
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -112,7 +112,8 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
     }
 
 
-def _metadata(version: str) -> str:
+def metadata_text(version: str) -> str:
+    """The core metadata of the wheel (METADATA) and of its sdist (PKG-INFO), from pyproject.toml."""
     project = tomllib.loads((PACKAGE_DIR / "pyproject.toml").read_text())["project"]
     lines = [
         "Metadata-Version: 2.4",
@@ -141,7 +142,7 @@ def write_wheel(staging: Path, out: Path, version: str, tag: str, sbom: str) -> 
         files.append((path.relative_to(staging).as_posix(), path.read_bytes(), mode))
     generator = "tools.release.build_procgen_libs"
     wheel_meta = f"Wheel-Version: 1.0\nGenerator: {generator}\nRoot-Is-Purelib: false\nTag: py3-none-{tag}\n"
-    files.append((f"{distinfo}/METADATA", _metadata(version).encode(), 0o644))
+    files.append((f"{distinfo}/METADATA", metadata_text(version).encode(), 0o644))
     files.append((f"{distinfo}/WHEEL", wheel_meta.encode(), 0o644))
     files.append((f"{distinfo}/sboms/{DIST}.cdx.json", sbom.encode(), 0o644))
     record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d, _ in files) + f"{distinfo}/RECORD,,\n"

@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from tools import REPO
+from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
 from tools.release import manylinux
@@ -216,9 +217,12 @@ def _build_data(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild,
 
 
 def _build_library(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
-    from tools.release.build_procgen_libs import build as build_library
-
-    build_library(tmp)
+    # The project's own PEP 517 backend assembles the wheel, straight from the tree: its sdist is not
+    # released (tests/tools/test_sdist_alone.py builds the wheel from it and compares the bytes).
+    _run(
+        ["uv", "build", "--wheel", "--out-dir", str(tmp), str(package.path)],
+        env={"ENVPOOL_ARTIFACT_CACHE": str(cache_dir())},
+    )
 
 
 BUILDERS = {"extension": _build_extension, "data": _build_data, "library": _build_library}

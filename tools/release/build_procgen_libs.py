@@ -3,8 +3,8 @@
 One ``py3-none-manylinux_*`` wheel per platform carrying Qt5Core + Qt5Gui and their run-time
 closure, taken from the hash-locked upstream binaries of ``packages/procgen-libs/upstream.lock.json``
 (see tools/procgen_libs/upstream.py and closure.py). The wheel is checked with ``auditwheel show``
-and must be at the manylinux floor of the release set or older. No sdist: the wheel repackages
-binary upstream packages; the package's source is packages/procgen-libs/ in this repository.
+and must be at the manylinux floor of the release set or older. The project's PEP 517 backend
+(packages/procgen-libs/backend) calls ``build``; ``nox -s build`` runs that backend.
 """
 
 from __future__ import annotations
