@@ -134,7 +134,8 @@ def check(session: nox.Session) -> None:
     Pass ``-- --require-sdist`` for a release (every package must have its sdist).
     """
     session.install(*CHECK_TOOLS)
-    session.run("python", "-m", "tools.release.check_release", *session.posargs)
+    session.run("python", "-m", "tools.release.thirdparty", "--pinned", "--cache", str(THIRDPARTY))
+    session.run("python", "-m", "tools.release.check_release", "--thirdparty", str(THIRDPARTY), *session.posargs)
 
 
 @nox.session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,3 +52,72 @@ def dynamic_info(path: Path) -> DynamicInfo:
     except ELFError as exc:
         raise ValueError(f"{path}: not a readable ELF file ({exc})") from None
     return DynamicInfo(machine, soname, tuple(needed), glibc)
+
+
+@dataclass(frozen=True)
+class Import:
+    """An undefined dynamic symbol: its name, version and the file that version is needed from."""
+
+    name: str
+    version: str | None
+    library: str | None  # the DT_NEEDED soname the version belongs to (None when unversioned)
+    weak: bool
+
+
+@dataclass(frozen=True)
+class DynamicSymbols:
+    """The dynamic symbols of one ELF file: what it exports (with versions) and what it imports."""
+
+    exports: dict[str, frozenset[str | None]]
+    imports: tuple[Import, ...]
+
+
+def _version_names(elf: Any) -> tuple[dict[int, str], dict[int, tuple[str, str]]]:
+    """(verdef index -> name, verneed index -> (file, name)) of an ELF file."""
+    from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
+
+    defined: dict[int, str] = {}
+    needed: dict[int, tuple[str, str]] = {}
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerDefSection):
+            for verdef, auxiliaries in section.iter_versions():
+                names = [str(aux.name) for aux in auxiliaries]
+                if names:
+                    defined[int(verdef["vd_ndx"])] = names[0]
+        elif isinstance(section, GNUVerNeedSection):
+            for verneed, auxiliaries in section.iter_versions():
+                for aux in auxiliaries:
+                    needed[int(aux["vna_other"])] = (str(verneed.name), str(aux.name))
+    return defined, needed
+
+
+def dynamic_symbols(path: Path) -> DynamicSymbols:
+    """Read ``path``'s exported (defined, global or weak, not hidden) and imported dynamic symbols."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerSymSection
+
+    exports: dict[str, set[str | None]] = {}
+    imports: list[Import] = []
+    try:
+        with path.open("rb") as fh:
+            elf = ELFFile(fh)
+            dynsym = elf.get_section_by_name(".dynsym")
+            if dynsym is None:
+                return DynamicSymbols({}, ())
+            versym = next((s for s in elf.iter_sections() if isinstance(s, GNUVerSymSection)), None)
+            defined, needed = _version_names(elf)
+            for i, sym in enumerate(dynsym.iter_symbols()):
+                if i == 0 or not sym.name or sym["st_info"]["bind"] == "STB_LOCAL":
+                    continue
+                ndx = versym.get_symbol(i)["ndx"] if versym is not None else "VER_NDX_GLOBAL"
+                index = ndx & 0x7FFF if isinstance(ndx, int) else None
+                if sym["st_shndx"] == "SHN_UNDEF":
+                    file, version = needed.get(index, (None, None)) if index is not None else (None, None)
+                    imports.append(Import(sym.name, version, file, sym["st_info"]["bind"] == "STB_WEAK"))
+                elif sym["st_other"]["visibility"] in ("STV_DEFAULT", "STV_PROTECTED"):
+                    version = defined.get(index) if index is not None and index > 1 else None
+                    exports.setdefault(sym.name, set()).add(version)
+    except ELFError as exc:
+        raise ValueError(f"{path}: not a readable ELF file ({exc})") from None
+    return DynamicSymbols({k: frozenset(v) for k, v in exports.items()}, tuple(imports))

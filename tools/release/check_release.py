@@ -22,7 +22,10 @@ Checks (the names printed):
 - ``auditwheel``: a platform wheel's file name claims manylinux tags that ``auditwheel show``
   confirms;
 - ``sbom``: a wheel that grafts libraries (an auditwheel ``*.libs/`` dir, or a library wheel)
-  carries an SBOM in ``.dist-info/sboms/`` (PEP 770).
+  carries an SBOM in ``.dist-info/sboms/`` (PEP 770);
+- ``linkage``: every ELF file's DT_NEEDED resolves to exactly one provider (its own wheel, a sibling
+  or ==-pinned third-party wheel through the extra that loads it, or the manylinux policy), and a
+  family module's symbols from a sibling library are exported by it (tools/release/checks/linkage.py).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from packaging.utils import canonicalize_name
 
 from tools.common.distfile import artifacts
 from tools.release import release_set
-from tools.release.checks import contents, external, metadata
+from tools.release.checks import contents, external, linkage, metadata
 from tools.release.checks.base import NO_SDIST_KINDS, Check, Context, Result
 
 if TYPE_CHECKING:
@@ -57,6 +60,7 @@ CHECKS: dict[str, Check] = {
     "auditwheel": external.check_auditwheel,
     "abi3audit": external.check_abi3audit,
     "sbom": contents.check_sbom,
+    "linkage": linkage.check_linkage,
 }
 
 
@@ -94,6 +98,7 @@ def run_checks(
     only: Iterable[str] | None = None,
     present: Sequence[release_set.Package] | None = None,
     matrix: Sequence[release_set.CoreBuild] = release_set.CORE_MATRIX,
+    thirdparty: Path | None = None,
 ) -> list[Result]:
     """Run every check (or the ``only`` ones) over the wheelhouse and return the results.
 
@@ -106,6 +111,8 @@ def run_checks(
         require_sdist=require_sdist,
         matrix=matrix,
     )
+    if thirdparty is not None:
+        ctx.thirdparty = thirdparty
     selected = list(only) if only else list(CHECKS)
     unknown = [c for c in selected if c not in CHECKS]
     if unknown:
@@ -131,11 +138,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("wheelhouse", nargs="?", type=Path, default=release_set.WHEELHOUSE)
     parser.add_argument("--require-sdist", action="store_true", help="every package must have an sdist (release)")
     parser.add_argument("--only", action="append", choices=list(CHECKS), help="run only this check (repeatable)")
+    parser.add_argument(
+        "--thirdparty", type=Path, default=None, help="third-party wheels the core pins (default: .cache/thirdparty)"
+    )
     parser.add_argument("--quiet", action="store_true", help="print FAIL lines only")
     parser.add_argument("--version-file", type=Path, default=release_set.VERSION_FILE, help="default: ./VERSION")
     args = parser.parse_args(argv)
     version = args.version_file.read_text(encoding="utf-8").strip()
-    results = run_checks(args.wheelhouse, version=version, require_sdist=args.require_sdist, only=args.only)
+    results = run_checks(
+        args.wheelhouse,
+        version=version,
+        require_sdist=args.require_sdist,
+        only=args.only,
+        thirdparty=args.thirdparty,
+    )
     for r in results:
         if not args.quiet or r.status == "FAIL":
             print(r.line())

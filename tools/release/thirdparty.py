@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 
 from tools import REPO
 from tools.common.artifacts import metadata
-from tools.release.release_set import PACKAGES, WHEELHOUSE
+from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, WHEELHOUSE
 
 CACHE = REPO / ".cache" / "thirdparty"
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
@@ -78,14 +78,40 @@ def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
     stamp.write_text(key)
 
 
+def pinned_requirements(wheelhouse: Path) -> list[str]:
+    """The third-party requirements our wheels pin with ``==`` (e.g. mujoco-core), markers dropped."""
+    return [r for r in runtime_requirements(wheelhouse) if any(s.operator == "==" for s in Requirement(r).specifier)]
+
+
+def fill_pinned(wheelhouse: Path, cache: Path) -> None:
+    """Download the ==-pinned third-party wheels for every Python of the core matrix (the linkage check's input)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    reqs = pinned_requirements(wheelhouse)
+    for entry in CORE_MATRIX:
+        print(f"pinned third-party wheels for CPython {entry.python}: {', '.join(reqs) or 'none'}", flush=True)
+        if reqs:
+            platform = f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}_x86_64"
+            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+            cmd += ["--python-version", entry.python, "--platform", platform, "--dest", str(cache), *reqs]
+            subprocess.run(cmd, check=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheelhouse", type=Path, default=WHEELHOUSE)
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("requirements", nargs="*", help="additional requirements to cache")
+    parser.add_argument(
+        "--pinned",
+        action="store_true",
+        help="only the ==-pinned third-party wheels, for every Python of the core matrix",
+    )
     args = parser.parse_args(argv)
-    fill(args.wheelhouse, args.cache, args.requirements)
+    if args.pinned:
+        fill_pinned(args.wheelhouse, args.cache)
+    else:
+        fill(args.wheelhouse, args.cache, args.requirements)
     return 0
 
 

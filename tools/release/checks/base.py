@@ -10,6 +10,7 @@ from packaging.utils import canonicalize_name
 
 from tools.common.distfile import Artifact
 from tools.release import release_set
+from tools.release.thirdparty import CACHE as THIRDPARTY
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,6 +47,7 @@ class Context:
     require_sdist: bool = False
     packages: Sequence[release_set.Package] = release_set.PACKAGES
     matrix: Sequence[release_set.CoreBuild] = release_set.CORE_MATRIX  # core wheels a release must have
+    thirdparty: Path = THIRDPARTY  # the third-party wheels the core pins (the linkage check's providers)
     _members: dict[Path, list[str]] = field(default_factory=dict)
 
     def members(self, a: Artifact) -> list[str]:
