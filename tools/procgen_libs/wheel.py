@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from tools.assets.fetch import sha256_of
 from tools.procgen_libs import package_dir
+from tools.procgen_libs.fingerprint import abi_fingerprint
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -107,6 +108,7 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
     return {
         "qt_version": qt_version,
         "icu_version": icu_version,
+        "abi": abi_fingerprint(libdir, {"qt": qt_version, "icu": icu_version}),
         "libraries": entries,
         "_origins": origins,
     }

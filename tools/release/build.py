@@ -40,7 +40,7 @@ from tools import REPO
 from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
-from tools.release import manylinux
+from tools.release import abi_record, manylinux
 from tools.release.release_set import CORE_MATRIX, WHEELHOUSE, CoreBuild, Package, present, version
 from tools.release.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_wrappers
 
@@ -236,7 +236,8 @@ def build(package: Package, out: Path, *, reuse: bool, matrix: tuple[CoreBuild, 
     """
     digest = input_digest(package)
     if package.kind == "extension":
-        digest += ":" + ",".join(e.tag for e in matrix)
+        # The core records the library wheel's ABI fingerprint: a new library build rebuilds the core.
+        digest += ":" + ",".join(e.tag for e in matrix) + ":" + abi_record.record(package.path, out)
     if reuse and is_fresh(out, package, digest):
         artifacts: list[str] = json.loads(_stamp_path(out, package).read_text())["artifacts"]
         print(f"== {package.distribution}: up to date ({', '.join(artifacts)})", flush=True)
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         name = package.distribution if package else "the build"
         print(f"error: building {name}: {' '.join(map(str, exc.cmd))} exited {exc.returncode}", file=sys.stderr)
         return 1
-    except (BuildError, ToolchainError, manylinux.TagError, AssetError, ClosureError) as exc:
+    except (BuildError, ToolchainError, manylinux.TagError, AssetError, ClosureError, abi_record.AbiRecordError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
