@@ -192,10 +192,11 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Footprint, release bytes, start-up, throughput and build time beside envpool 1.2.5.
+    """Footprint, release bytes, start-up, throughput and build time beside the peer envpool release.
 
-    Writes docs/benchmarks.md and docs/img/benchmarks.png from one run (several minutes; not part
-    of ``nox -s tests``). ``-- --quick`` gives a short, noisy run for development.
+    The peer is ``PEER_VERSION`` in tools/bench/common.py. Writes docs/benchmarks.md and
+    docs/img/benchmarks.png from one run (several minutes; not part of ``nox -s tests``); exits
+    non-zero naming the sections that failed. ``-- --quick`` gives a short, noisy run for development.
     """
     session.install("matplotlib", "nox")
     session.run("python", "-m", "tools.bench", *session.posargs)

@@ -1,7 +1,8 @@
 """``python -m tools.bench [--quick] [--wheelhouse DIR] [--sections a,b,...]``: run, then write the docs.
 
 Sections: build (clean ``nox -s build`` + warm core rebuild), footprint, release, startup, throughput.
-Our wheels come from the wheelhouse; envpool 1.2.5 and gymnasium from PyPI, downloaded once into
+Our wheels come from the wheelhouse; the peer (envpool PEER_VERSION, tools.bench.common) and gymnasium
+from PyPI, downloaded once into
 .cache/bench/wheels. Each subject gets its own venv under .cache/bench/venvs.
 """
 
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools import REPO
-from tools.bench import build_time, chart, footprint, release_bytes, report, startup, throughput, venvs
-from tools.bench.common import RESULTS, VENVS, WHEELS, CommandLog, machine, run, say, show
+from tools.bench import build_time, chart, footprint, release_bytes, report, startup, throughput, venvs, verdicts
+from tools.bench.common import PEER_VERSION, RESULTS, VENVS, WHEELS, CommandLog, machine, run, say, show
 from tools.release.release_set import WHEELHOUSE, version
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _ours_venv(args: argparse.Namespace, fresh: set[str]) -> Path:
 
 
 def _peer_venv(args: argparse.Namespace, fresh: set[str]) -> Path:
-    return _subject_venv("peer-envpool", [f"envpool=={footprint.PEER_VERSION}"], False, args, fresh)
+    return _subject_venv("peer-envpool", [f"envpool=={PEER_VERSION}"], False, args, fresh)
 
 
 def _throughput(args: argparse.Namespace, params: Params, fresh: set[str]) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {show(args.chart)}")
     except ImportError:
         say("matplotlib is not installed: no chart (pip install matplotlib)")
-    for line in report.headlines(results):
+    for line in verdicts.headlines(results):
         print(line)
     return 0
 
