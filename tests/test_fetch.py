@@ -338,9 +338,11 @@ def test_killed_fetch_leftovers_are_never_used(index: tuple[str, IndexState], tm
     deadline = time.monotonic() + 60
     while state.sent < 300_000 and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert state.sent >= 300_000, "the download never started"
     proc.kill()  # no cleanup can run
     proc.wait(60)
-    assert not (dest / FAMILY).exists()  # the partial download is only in a .tmp- directory
+    stale = leftovers(dest)
+    assert stale and FAMILY not in stale, stale  # the partial download is only in a temporary directory
     state.delay = 0.0
     proc2 = run(fetch_cmd("--index-url", url, "--dest", str(dest)), env_for(tmp_path))
     assert proc2.returncode == 0, proc2.stderr

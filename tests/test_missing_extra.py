@@ -26,7 +26,22 @@ def test_make_names_the_pip_line(family: str) -> None:
 
 @pytest.mark.parametrize("family", [pytest.param(f, marks=pytest.mark.family(f)) for f in OPTIONAL])
 def test_installed_extra_has_its_siblings_at_the_pinned_versions(family: str) -> None:
+    """The wheel's Requires-Dist for the extra pins exactly the family's siblings, at the installed versions.
+
+    The skip condition reads the runtime's table (FAMILIES); this reads the installed wheel's metadata.
+    """
     from importlib import metadata
 
-    for sib in FAMILIES[family].siblings:
-        assert metadata.version(sib.distribution) == (sib.version or envpool.__version__)
+    from packaging.requirements import Requirement
+
+    extra = FAMILIES[family].extra
+    pins = {}
+    for line in metadata.requires("envpool") or []:
+        req = Requirement(line)
+        if req.marker is not None and req.marker.evaluate({"extra": extra}):
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"{line}: the extra must pin its sibling exactly"
+            pins[req.name] = spec.version
+    assert pins == {s.distribution: s.version or envpool.__version__ for s in FAMILIES[family].siblings}
+    for distribution, version in pins.items():
+        assert metadata.version(distribution) == version

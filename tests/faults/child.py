@@ -83,9 +83,10 @@ def result(**values):
 '''
 
 
-def child_env() -> dict[str, str]:
-    """The environment of a child: this one, without variables that would redirect Python."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child: this one, without variables that would redirect Python, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    return env | extra
 
 
 def script(family: str, body: str, task: str | None = None, options: dict[str, Any] | None = None) -> str:
@@ -97,14 +98,17 @@ def script(family: str, body: str, task: str | None = None, options: dict[str, A
     return PRELUDE + setup + textwrap.dedent(body)
 
 
-def run_child(code: str, timeout: float = 90) -> dict[str, Any]:
-    """Run `code` in a fresh interpreter (cwd /) and return its RESULT object; fail on anything else."""
+def run_child(code: str, timeout: float = 90, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter (cwd /) and return its RESULT object; fail on anything else.
+
+    `env` adds variables to :func:`child_env`.
+    """
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         cwd="/",
-        env=child_env(),
+        env=child_env(**(env or {})),
         timeout=timeout,
         check=False,
     )

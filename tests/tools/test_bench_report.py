@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tools.bench import footprint, release_bytes, report, throughput
+from tools.bench import footprint, markdown, release_bytes, report, sections, throughput, verdicts
 from tools.bench.common import cpu_model
 from tools.bench.stats import summarize
 from tools.bench.venvs import parse_report
@@ -82,25 +82,25 @@ def results() -> dict[str, Any]:
 
 
 def test_table_renders_and_escapes_pipes() -> None:
-    out = report.table(["a", "b"], [["1", "x|y"]])
+    out = markdown.table(["a", "b"], [["1", "x|y"]])
     assert out.splitlines() == ["| a | b |", "|---|---|", "| 1 | x\\|y |"]
 
 
 def test_ratio_handles_missing_values() -> None:
-    assert report.ratio(10.0, 4.0) == 2.5
-    assert math.isnan(report.ratio(1.0, 0.0))
-    assert math.isnan(report.ratio(None, 1.0))
+    assert markdown.ratio(10.0, 4.0) == 2.5
+    assert math.isnan(markdown.ratio(1.0, 0.0))
+    assert math.isnan(markdown.ratio(None, 1.0))
 
 
 def test_footprint_ratios(results: dict[str, Any]) -> None:
-    r = report.footprint_ratios(results["sections"]["footprint"])
+    r = sections.footprint_ratios(results["sections"]["footprint"])
     assert r["download"] == pytest.approx(340_000_000 / 17_100_000)
     assert r["project"] == pytest.approx(3000.0)
     assert r["install"] == pytest.approx(6.0)
 
 
 def test_targets_give_verdicts_and_reasons(results: dict[str, Any]) -> None:
-    rows = {row[0]: row for row in report.targets(results)}
+    rows = {row[0]: row for row in verdicts.targets(results)}
     total = rows["core-only download >= 100x smaller (all wheels)"]
     assert total[2] == "short"
     assert "numpy 17.0 MB" in total[3]
@@ -114,7 +114,7 @@ def test_targets_give_verdicts_and_reasons(results: dict[str, Any]) -> None:
 
 
 def test_headlines_and_render(results: dict[str, Any]) -> None:
-    heads = report.headlines(results)
+    heads = verdicts.headlines(results)
     assert any("19.9x smaller" in h for h in heads)
     assert any("1 env 2.20x, 8 envs 0.95x, 64 envs 0.50x" in h for h in heads)
     doc = report.render(results)
@@ -173,7 +173,7 @@ def test_a_failed_section_is_reported_not_dropped(results: dict[str, Any]) -> No
     doc = report.render(results)
     assert "## startup" in doc
     assert "**Failed:** `RuntimeError: probe crashed`" in doc
-    assert all("import" not in row[0] for row in report.targets(results))
+    assert all("import" not in row[0] for row in verdicts.targets(results))
 
 
 def test_command_line_overrides_the_quick_and_full_defaults() -> None:

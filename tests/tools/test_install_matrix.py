@@ -25,4 +25,9 @@ def test_an_unexpected_or_skewed_sibling_is_a_problem() -> None:
     assert "expected exactly" in extra.problems[0]
     skew = Outcome("pip", "envpool[vizdoom]==1.0")
     check_ours({"envpool": "1.0", "envpool-assets-vizdoom": "0.9"}, "vizdoom", "1.0", skew)
-    assert skew.problems
+    assert len(skew.problems) == 1
+    assert "'envpool-assets-vizdoom': '0.9'" in skew.problems[0]  # names the skewed sibling and its version
+    assert "expected exactly {'envpool': '1.0', 'envpool-assets-vizdoom': '1.0'}" in skew.problems[0]
+    missing = Outcome("pip", "envpool[vizdoom]==1.0")
+    check_ours({"envpool": "1.0"}, "vizdoom", "1.0", missing)
+    assert len(missing.problems) == 1 and "'envpool-assets-vizdoom': '1.0'" in missing.problems[0]

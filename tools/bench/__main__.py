@@ -1,7 +1,8 @@
 """``python -m tools.bench [--quick] [--wheelhouse DIR] [--sections a,b,...]``: run, then write the docs.
 
 Sections: build (clean ``nox -s build`` + warm core rebuild), footprint, release, startup, throughput.
-Our wheels come from the wheelhouse; envpool 1.2.5 and gymnasium from PyPI, downloaded once into
+Our wheels come from the wheelhouse; the peer (envpool PEER_VERSION, tools.bench.common) and gymnasium
+from PyPI, downloaded once into
 .cache/bench/wheels. Each subject gets its own venv under .cache/bench/venvs.
 """
 
@@ -9,22 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
+import traceback
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools import REPO
-from tools.bench import build_time, chart, footprint, release_bytes, report, startup, throughput, venvs
-from tools.bench.common import RESULTS, VENVS, WHEELS, CommandLog, machine, run, say, show
+from tools.bench import build_time, chart, footprint, release_bytes, report, startup, throughput, venvs, verdicts
+from tools.bench.common import PEER_VERSION, RESULTS, VENVS, WHEELS, CommandLog, machine, run, say, show
 from tools.release.release_set import WHEELHOUSE, version
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 SECTIONS = ("build", "footprint", "release", "startup", "throughput")
+#: How a probe reports a family whose extra is not installed in its venv (envpool.errors).
+MISSING_EXTRA = "MissingExtraError"
 
 
 @dataclass
@@ -106,7 +109,7 @@ def _ours_venv(args: argparse.Namespace, fresh: set[str]) -> Path:
 
 
 def _peer_venv(args: argparse.Namespace, fresh: set[str]) -> Path:
-    return _subject_venv("peer-envpool", [f"envpool=={footprint.PEER_VERSION}"], False, args, fresh)
+    return _subject_venv("peer-envpool", [f"envpool=={PEER_VERSION}"], False, args, fresh)
 
 
 def _throughput(args: argparse.Namespace, params: Params, fresh: set[str]) -> dict[str, Any]:
@@ -126,8 +129,30 @@ def _throughput(args: argparse.Namespace, params: Params, fresh: set[str]) -> di
     return throughput.run_section(subjects, family_venvs, params.rounds, params.seconds, params.family_rounds)
 
 
+def failures(sections: dict[str, Any]) -> dict[str, list[str]]:
+    """What failed in each section of a run, by section name (sections without failures are absent).
+
+    A section fails when it raised (``error``), when a CartPole probe failed (``errors``: the row
+    would hold NaN), or when a family probe failed for another reason than a missing extra (a family
+    probed in a venv without its extra is a skip, reported in the doc, not a failure).
+    """
+    out: dict[str, list[str]] = {}
+    for name, data in sections.items():
+        problems = [str(data["error"])] if "error" in data else []
+        problems += [str(e) for e in data.get("errors", [])]
+        for row in (data.get("families") or {}).get("rows", []):
+            if row.get("error") and not str(row["error"]).startswith(MISSING_EXTRA):
+                problems.append(f"family {row['family']} (`{row['task']}`): {row['error']}")
+        if problems:
+            out[name] = problems
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the selected sections, save the results, write the doc and the chart, print the headlines."""
+    """Run the selected sections, save the results, write the doc and the chart, print the headlines.
+
+    Returns 1 when a section failed (after writing everything that succeeded), 2 on a usage error.
+    """
     args = parse_args(argv)
     params = resolve_params(args)
     fresh: set[str] = set()
@@ -150,11 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         sec: dict[str, Any] = results["sections"]
 
         def guarded(name: str, fn: Callable[[], dict[str, Any]]) -> None:
-            """Run one section; a failure is recorded in the results (and the doc), not fatal to the run."""
+            """Run one section; a failure is recorded in the results (and the doc), and fails the run at the end."""
             try:
                 data = fn()
-            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
-                say(f"{name} failed: {exc}")
+            except Exception as exc:  # any failure: the other sections still run and are written
+                say(f"{name} failed:\n{traceback.format_exc()}")
                 data = {"error": f"{type(exc).__name__}: {exc}"}
             data["machine"] = machine()
             data["quick"] = args.quick
@@ -196,8 +221,17 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {show(args.chart)}")
     except ImportError:
         say("matplotlib is not installed: no chart (pip install matplotlib)")
-    for line in report.headlines(results):
+    for line in verdicts.headlines(results):
         print(line)
+    if args.report_only:
+        return 0
+    failed = failures(results["sections"])
+    for name, problems in failed.items():
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        say(f"section {name} failed: {problems[0][:500]}{more}")
+    if failed:
+        say(f"failed sections: {', '.join(failed)} (the others are in {show(args.out)})")
+        return 1
     return 0
 
 

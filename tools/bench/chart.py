@@ -5,17 +5,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tools.bench.stats import Summary
+from tools.bench.common import PEER
+from tools.bench.stats import Summary, stored
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 COLORS = {"ours": "#1f77b4", "peer": "#d62728", "gymnasium": "#7f7f7f"}
-LABELS = {"ours": "ours", "peer": "envpool 1.2.5", "gymnasium": "gymnasium sync"}
-
-
-def _s(d: dict[str, Any] | None) -> Summary:
-    return Summary.from_dict(d) if d else Summary(math.nan, math.nan, math.nan, 0)
+LABELS = {"ours": "ours", "peer": PEER, "gymnasium": "gymnasium sync"}
 
 
 def _err(s: Summary) -> list[float]:
@@ -49,7 +46,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
     (a_fp, a_st), (a_tp, a_ratio) = axes
     quick = any(s.get("quick") for s in sec.values())
     machine: dict[str, Any] = next((s["machine"] for s in sec.values() if s.get("machine")), {})
-    title = f"envpool split packages vs envpool 1.2.5 - {machine.get('cores', '?')} cores, {machine.get('date', '')}"
+    title = f"envpool split packages vs {PEER} - {machine.get('cores', '?')} cores, {machine.get('date', '')}"
     fig.suptitle(title + (" - QUICK RUN (noisy)" if quick else ""), fontsize=12)
 
     fp = sec.get("footprint")
@@ -77,7 +74,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
     st = sec.get("startup")
     if st:
         metrics = (("import_s", "import envpool"), ("first_step_s", "to first CartPole step"))
-        series = [(name, [_s(subj[m]) for m, _ in metrics]) for name, subj in st["subjects"].items()]
+        series = [(name, [stored(subj[m]) for m, _ in metrics]) for name, subj in st["subjects"].items()]
         width = _grouped_bars(a_st, len(metrics), series, capsize=3)
         a_st.set_xticks([i + width / 2 for i in range(len(metrics))], [m[1] for m in metrics])
         a_st.set_yscale("log")
@@ -92,7 +89,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
     if tp:
         rows = tp["rows"]
         keys = [f"{r['mode']} {r['num_envs']}" for r in rows]
-        series = [(name, [_s(r["sps"].get(name)) for r in rows]) for name in tp["subjects"]]
+        series = [(name, [stored(r["sps"].get(name)) for r in rows]) for name in tp["subjects"]]
         width = _grouped_bars(a_tp, len(rows), series, capsize=2)
         a_tp.set_xticks([i + width for i in range(len(rows))], keys)
         a_tp.set_yscale("log")
@@ -100,7 +97,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
         a_tp.set_xlabel("mode, num_envs")
         a_tp.legend(fontsize=8)
 
-        ratios = [_s(r["ratios"].get("peer")) for r in rows]
+        ratios = [stored(r["ratios"].get("peer")) for r in rows]
         _bars(a_ratio, [float(i) for i in range(len(rows))], ratios, color=COLORS["ours"], capsize=3)
         for i, v in enumerate(ratios):
             if not math.isnan(v.median):
@@ -114,7 +111,7 @@ def draw(results: dict[str, Any], out: Path) -> None:
                 )
         a_ratio.axhline(1.0, color="black", lw=1, ls="--")
         a_ratio.set_xticks(list(range(len(rows))), keys)
-        a_ratio.set_ylabel("ours / envpool 1.2.5 (round-by-round)")
+        a_ratio.set_ylabel(f"ours / {PEER} (round-by-round)")
         a_ratio.set_xlabel("mode, num_envs")
     else:
         a_tp.text(0.5, 0.5, "throughput not measured", ha="center")

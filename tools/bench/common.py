@@ -1,4 +1,4 @@
-"""Shared plumbing of the benchmark: paths, the command log, running subprocesses, the machine."""
+"""Shared plumbing of the benchmark: paths, the peer release, the command log, running subprocesses, the machine."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ WHEELS = CACHE / "wheels"
 VENVS = CACHE / "venvs"
 RESULTS = CACHE / "results.json"
 PROBES = Path(__file__).resolve().parent / "probes"
+#: The release of the old, single-package envpool every table compares against (from PyPI).
+PEER_VERSION = "1.2.5"
+PEER = f"envpool {PEER_VERSION}"
 
 
 def show(path: Path | str) -> str:

@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench import venvs
-from tools.bench.common import WHEELS, CommandLog, say, show
+from tools.bench.common import PEER_VERSION, WHEELS, CommandLog, say, show
 from tools.bench.stats import summarize
 from tools.release.release_set import PACKAGES, present, version
-
-PEER_VERSION = "1.2.5"
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def our_subjects(wheelhouse: Path, ver: str) -> tuple[list[Subject], list[str]]:
 
 
 def peer_subjects() -> list[Subject]:
-    """envpool 1.2.5 as PyPI resolves it, and gymnasium (the vector-env baseline)."""
+    """The peer (envpool PEER_VERSION) as PyPI resolves it, and gymnasium (the vector-env baseline)."""
     return [
         Subject("peer-envpool", f"envpool {PEER_VERSION} (PyPI)", (f"envpool=={PEER_VERSION}",), False),
         Subject("gymnasium", "gymnasium (PyPI)", ("gymnasium",), False),

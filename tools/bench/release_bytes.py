@@ -3,8 +3,8 @@
 Ours: the wheelhouse as ``nox -s build`` made it, which is exactly what a release uploads (the
 release workflow publishes that build and nothing else): the core matrix of
 tools/release_set.CORE_MATRIX on Linux x86_64, the data and library wheels, one sdist per package.
-Nothing is estimated. The peer: PyPI's JSON API for envpool 1.2.5 and the envpool-assets*
-releases it resolves to.
+Nothing is estimated. The peer: PyPI's JSON API for envpool PEER_VERSION (tools.bench.common) and
+the envpool-assets* releases it resolves to.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.bench.common import CACHE, WHEELS, show
+from tools.bench.common import CACHE, PEER, WHEELS, show
 from tools.release.release_set import CORE_MATRIX, PACKAGES, package_of_artifact, version
 
 
@@ -107,7 +107,7 @@ def is_linux_matrix_file(filename: str) -> bool:
 
 
 def peer(resolved: list[dict[str, Any]]) -> dict[str, Any]:
-    """envpool 1.2.5's release set: its own files plus those of the envpool-assets* releases it pins."""
+    """The peer's release set: its own files plus those of the envpool-assets* releases it pins."""
     releases = [(r["name"], r["version"]) for r in resolved if r["project"]]
     out: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -142,13 +142,13 @@ def peer(resolved: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_section(wheelhouse: Path, footprint: dict[str, Any] | None) -> dict[str, Any]:
-    """Both release sets; the peer's releases are taken from the footprint's resolution of envpool 1.2.5."""
+    """Both release sets; the peer's releases are taken from the footprint's resolution of the peer release."""
     result: dict[str, Any] = {"ours": ours(wheelhouse)}
     subjects = (footprint or {}).get("subjects", [])
     resolved = next((s["files"] for s in subjects if s["key"] == "peer-envpool"), None)
     if resolved is None:
         result["peer"] = None
-        result["peer_note"] = "not computed: the footprint section has not resolved envpool 1.2.5 yet"
+        result["peer_note"] = f"not computed: the footprint section has not resolved {PEER} yet"
     else:
         result["peer"] = peer(resolved)
     result["commands"] = [f"ls -l {show(wheelhouse)}"] + [

@@ -37,6 +37,11 @@ class Summary:
         return cls(float(d["median"]), float(d["low"]), float(d["high"]), int(d["n"]))
 
 
+def stored(d: dict[str, float] | None) -> Summary:
+    """A summary from its JSON form (:meth:`Summary.to_dict`); the empty summary when it is missing."""
+    return Summary.from_dict(d) if d else Summary(math.nan, math.nan, math.nan, 0)
+
+
 def summarize(values: Sequence[float]) -> Summary:
     """Median, minimum and maximum of ``values`` (NaN for an empty sequence)."""
     clean = [float(v) for v in values if not math.isnan(float(v))]

@@ -1,4 +1,4 @@
-"""Throughput: CartPole-v1 steps/s, ours vs envpool 1.2.5 vs gymnasium's SyncVectorEnv, interleaved rounds.
+"""Throughput: CartPole-v1 steps/s, ours vs the peer release vs gymnasium's SyncVectorEnv, interleaved rounds.
 
 Every measurement is a fresh process in the subject's own venv; each round runs every configuration
 for every subject, rotating the subject order, so slow drifts of a shared machine hit all subjects.

@@ -55,9 +55,21 @@ def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_
         "-o",
         str(binary),
     ]
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    _compile(cmd, binary)
     return binary
+
+
+def _compile(cmd: list[str], binary: Path) -> None:
+    """Run one compiler command; a failure names the likely fix instead of a traceback."""
+    print("+", " ".join(cmd), flush=True)
+    rc = subprocess.run(cmd, check=False).returncode
+    if rc != 0:
+        sanitizers = " ".join(f for f in cmd if f.startswith("-fsanitize="))
+        raise SystemExit(
+            f"{cmd[0]} could not build {binary.name} (exit {rc}; its output is above). If it cannot find a "
+            f"sanitizer runtime for {sanitizers} (e.g. libasan, libubsan, libFuzzer), install the compiler's "
+            "full package (apt-get install g++, or clang for -fsanitize=fuzzer) or pass another --cxx."
+        )
 
 
 def build_engine(cxx: str, out: Path) -> Path:
@@ -65,8 +77,7 @@ def build_engine(cxx: str, out: Path) -> Path:
     binary = out / "engine_check_asan"
     sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "tasks.cpp", "engine_check.cpp")]
     cmd = [cxx, *FLAGS, "-I", str(SOURCES), "-I", str(SOURCES.parent), *map(str, sources), "-o", str(binary)]
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    _compile(cmd, binary)
     return binary
 
 

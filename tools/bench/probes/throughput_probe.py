@@ -1,6 +1,6 @@
 """Run inside a subject venv: env steps per second of one configuration; print JSON.
 
-``throughput_probe.py LIB TASK NUM_ENVS MODE SECONDS`` with LIB ``envpool`` (ours or envpool 1.2.5,
+``throughput_probe.py LIB TASK NUM_ENVS MODE SECONDS`` with LIB ``envpool`` (ours or the peer release,
 whichever the venv holds) or ``gymnasium`` (``gymnasium.make_vec(..., vectorization_mode="sync")``),
 MODE ``sync`` (``step`` on every env) or ``async`` (``batch_size = num_envs // 2``, ``recv``/``send``).
 Actions are drawn up front from a seeded generator, identical for every subject.
