@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from typing import Any
 
 #: One task per family, with options that keep each step cheap.
@@ -127,3 +128,18 @@ def thread_count() -> int:
             if line.startswith("Threads:"):
                 return int(line.split()[1])
     raise AssertionError("no Threads: line")
+
+
+def settled_thread_count(expected: int, timeout: float = 2.0) -> int:
+    """The thread count, polled until it equals ``expected`` or ``timeout`` seconds pass.
+
+    A joined thread (std::thread::join, threading.Thread.join) can still be listed by the kernel for
+    a moment after the join returns, so a count taken at once may be one too high under load; a
+    thread that was never stopped stays and still fails the comparison.
+    """
+    deadline = time.monotonic() + timeout
+    count = thread_count()
+    while count != expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+        count = thread_count()
+    return count

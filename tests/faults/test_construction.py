@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import envpool
-from tests.faults.child import TASKS, run_child, script, thread_count
+from tests.faults.child import TASKS, run_child, script, settled_thread_count, thread_count
 
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
 
@@ -230,11 +230,11 @@ def test_family_init_and_asset_failures_leave_the_process_usable(tmp_path: Path)
     options = {"asset_root": str(vizdoom), "frame_skip": 4, "height": 60, "width": 80}
     with pytest.raises(ValueError, match=r"freedoom2\.wad: cannot open the file"):
         load_family("vizdoom").Pool("DoomNav-MyWayHome-v0", options, 2, 2, 2, [0, 1])
-    assert thread_count() == base
+    assert settled_thread_count(base) == base
     for task_id, options in [("FetchReach-v4", {}), ("DoomNav-MyWayHome-v0", {"height": 60, "width": 80})]:
         with envpool.make(task_id, num_envs=2, **options) as env:
             env.reset()
-    assert thread_count() == base
+    assert settled_thread_count(base) == base
 
 
 @pytest.mark.timeout(60, method="thread")

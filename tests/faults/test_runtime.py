@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import envpool
-from tests.faults.child import TASKS, child_env, run_child, script, thread_count
+from tests.faults.child import TASKS, child_env, run_child, script, settled_thread_count, thread_count
 
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
 
@@ -207,7 +207,7 @@ def test_close_with_sends_in_flight(family: str) -> None:
     assert time.monotonic() - t0 < 2.0
     with pytest.raises(RuntimeError, match="closed"):
         env.recv()
-    assert thread_count() == base
+    assert settled_thread_count(base) == base
 
 
 @pytest.mark.timeout(60, method="thread")
@@ -232,7 +232,7 @@ def test_close_from_another_thread_while_recv_blocks() -> None:
     assert time.monotonic() - t0 < 1.5
     timer.join()
     env.close()
-    assert thread_count() == base
+    assert settled_thread_count(base) == base
 
 
 @pytest.mark.timeout(60, method="thread")
@@ -243,15 +243,15 @@ def test_del_without_close(family: str) -> None:
     env = envpool.make(task, num_envs=4, num_threads=3, **options)
     env.reset()
     env.step(_zeros(env))
-    assert thread_count() == base + 3
+    assert settled_thread_count(base + 3) == base + 3
     del env
     gc.collect()
-    assert thread_count() == base
+    assert settled_thread_count(base) == base
     env = envpool.make(task, num_envs=4, batch_size=2, num_threads=3, **options)
     env.async_reset()  # dropped with resets in flight
     del env
     gc.collect()
-    assert thread_count() == base
+    assert settled_thread_count(base) == base
 
 
 @pytest.mark.timeout(120, method="thread")
