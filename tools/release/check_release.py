@@ -25,7 +25,9 @@ Checks (the names printed):
   carries an SBOM in ``.dist-info/sboms/`` (PEP 770);
 - ``linkage``: every ELF file's DT_NEEDED resolves to exactly one provider (its own wheel, a sibling
   or ==-pinned third-party wheel through the extra that loads it, or the manylinux policy), and a
-  family module's symbols from a sibling library are exported by it (tools/release/checks/linkage.py).
+  family module's symbols from a sibling library are exported by it (tools/release/checks/linkage.py);
+- ``abi-fingerprint``: the library wheel's ABI fingerprint matches its files, and the core recorded
+  that same fingerprint at build time (tools/release/checks/abi.py).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from packaging.utils import canonicalize_name
 
 from tools.common.distfile import artifacts
 from tools.release import release_set
-from tools.release.checks import contents, external, linkage, metadata
+from tools.release.checks import abi, contents, external, linkage, metadata
 from tools.release.checks.base import NO_SDIST_KINDS, Check, Context, Result
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ CHECKS: dict[str, Check] = {
     "abi3audit": external.check_abi3audit,
     "sbom": contents.check_sbom,
     "linkage": linkage.check_linkage,
+    "abi-fingerprint": abi.check_abi_fingerprint,
 }
 
 
