@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from typing import Any
 
 #: One task per family, with options that keep each step cheap.
@@ -127,3 +128,15 @@ def thread_count() -> int:
             if line.startswith("Threads:"):
                 return int(line.split()[1])
     raise AssertionError("no Threads: line")
+
+
+def thread_count_settled(expected: int, timeout: float = 2.0) -> int:
+    """:func:`thread_count`, after waiting up to ``timeout`` s for it to reach ``expected``.
+
+    ``threading.Thread.join`` returns once the thread's Python state is gone, a moment before the
+    kernel drops the thread from /proc; a leaked worker stays and still fails the comparison.
+    """
+    deadline = time.monotonic() + timeout
+    while (count := thread_count()) != expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return count

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import envpool
-from tests.faults.child import TASKS, child_env, run_child, script, thread_count
+from tests.faults.child import TASKS, child_env, run_child, script, thread_count, thread_count_settled
 
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
 
@@ -232,7 +232,7 @@ def test_close_from_another_thread_while_recv_blocks() -> None:
     assert time.monotonic() - t0 < 1.5
     timer.join()
     env.close()
-    assert thread_count() == base
+    assert thread_count_settled(base) == base  # the Timer thread may still be leaving the kernel
 
 
 @pytest.mark.timeout(60, method="thread")
