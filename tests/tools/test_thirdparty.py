@@ -54,7 +54,7 @@ class FakePip:
             self.downloads.append(cmd[cmd.index("--dest") + 2 :])
             for name in ("numpy-2.0.0-cp311-cp311-manylinux_2_17_x86_64.whl", "legacy-1.0.tar.gz"):
                 (Path(dest) / name).write_bytes(b"x")
-            (Path(dest) / "envpool_assets_vizdoom-0.1.0-py3-none-any.whl").write_bytes(b"ours")
+            (Path(dest) / "envpool_assets_vizdoom-0.0.1-py3-none-any.whl").write_bytes(b"ours")
         elif cmd[3] == "wheel":
             sdist = Path(cmd[-1])
             self.wheels.append(sdist.name)
