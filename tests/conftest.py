@@ -20,6 +20,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import envpool  # noqa: E402
 from envpool.families import FAMILIES, check_siblings  # noqa: E402
+from tools.release.release_set import THIRDPARTY, WHEELHOUSE  # noqa: E402
 
 SOURCE_TREE = REPO_ROOT / "packages"
 
@@ -81,13 +82,13 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def wheelhouse() -> Path:
     """The directory holding the release set under test."""
-    return _dir_from_env("ENVPOOL_WHEELHOUSE", REPO_ROOT / "wheelhouse")
+    return _dir_from_env("ENVPOOL_WHEELHOUSE", WHEELHOUSE)
 
 
 @pytest.fixture(scope="session")
 def thirdparty() -> Path:
     """The local cache of third-party wheels."""
-    return _dir_from_env("ENVPOOL_THIRDPARTY", REPO_ROOT / ".cache" / "thirdparty")
+    return _dir_from_env("ENVPOOL_THIRDPARTY", THIRDPARTY)
 
 
 def _uv() -> str:

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools import REPO
 from tools.assets.fetch import sha256_of
+from tools.release.release_set import package_of_kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from tools.procgen_libs.closure import Library
     from tools.procgen_libs.upstream import Upstream
 
-DIST = "envpool-procgen-libs"
-IMPORT = "envpool_procgen_libs"
-PACKAGE_DIR = REPO / "packages" / "procgen-libs"
+#: The library package's row of the release set's table: its name, import package and directory.
+LIBRARY = package_of_kind("library")
+DIST = LIBRARY.distribution
+IMPORT = LIBRARY.import_name
+PACKAGE_DIR = LIBRARY.path
 #: zip entry timestamp: fixed so that the same inputs give the same wheel bytes
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
