@@ -1,7 +1,8 @@
 """Shared fixtures. The suite runs inside a venv where envpool was installed from wheelhouse/.
 
 It never imports envpool from the source tree: the repository root goes on sys.path only so
-that tests of the release tools can import ``tools.*``.
+that tests of the release tools can import ``tools.*`` (and the fixtures below take the default
+wheelhouse and third-party cache from tools.release.release_set).
 """
 
 from __future__ import annotations
