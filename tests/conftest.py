@@ -1,7 +1,8 @@
 """Shared fixtures. The suite runs inside a venv where envpool was installed from wheelhouse/.
 
 It never imports envpool from the source tree: the repository root goes on sys.path only so
-that tests of the release tools can import ``tools.*``.
+that tests of the release tools can import ``tools.*`` (and the fixtures below take the default
+wheelhouse and third-party cache from tools.release.release_set).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import envpool  # noqa: E402
 from envpool.families import FAMILIES, check_siblings  # noqa: E402
+from tools.release.release_set import THIRDPARTY, WHEELHOUSE  # noqa: E402
 
 SOURCE_TREE = REPO_ROOT / "packages"
 
@@ -81,13 +83,13 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def wheelhouse() -> Path:
     """The directory holding the release set under test."""
-    return _dir_from_env("ENVPOOL_WHEELHOUSE", REPO_ROOT / "wheelhouse")
+    return _dir_from_env("ENVPOOL_WHEELHOUSE", WHEELHOUSE)
 
 
 @pytest.fixture(scope="session")
 def thirdparty() -> Path:
     """The local cache of third-party wheels."""
-    return _dir_from_env("ENVPOOL_THIRDPARTY", REPO_ROOT / ".cache" / "thirdparty")
+    return _dir_from_env("ENVPOOL_THIRDPARTY", THIRDPARTY)
 
 
 def _uv() -> str:

@@ -129,9 +129,9 @@ def test_repository_workflows_build_only_through_nox() -> None:
 def test_install_matrix_combinations_follow_present_packages() -> None:
     core = [p for p in release_set.PACKAGES if p.extra is None]
     vizdoom = [p for p in release_set.PACKAGES if p.extra == "vizdoom"]
-    assert install_matrix.combinations(core) == [None]
-    assert install_matrix.combinations(core + vizdoom) == [None, "vizdoom"]
-    every = install_matrix.combinations(release_set.PACKAGES)
+    assert release_set.combinations(core) == [None]
+    assert release_set.combinations(core + vizdoom) == [None, "vizdoom"]
+    every = release_set.combinations(release_set.PACKAGES)
     assert every[0] is None and every[-1] == "all"
     fams = {"classic_control": None, "vizdoom": "vizdoom", "robotics": "robotics"}
     assert install_matrix.families_for(None, fams) == {"classic_control"}

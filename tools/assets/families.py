@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tools.assets import prune_mujoco
 from tools.assets.tree import AssetError, Tree
+from tools.release.release_set import package_of_extra
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,13 +33,13 @@ class FamilySpec:
 
     @property
     def distribution(self) -> str:
-        """The distribution name."""
-        return f"envpool-assets-{self.family}"
+        """The distribution name (the release set's table: the package the family's extra installs)."""
+        return package_of_extra(self.family).distribution
 
     @property
     def import_name(self) -> str:
         """The import package name."""
-        return f"envpool_assets_{self.family}"
+        return package_of_extra(self.family).import_name
 
 
 def _vizdoom_files(tree: Tree, roots: list[str]) -> list[str]:
@@ -71,8 +72,8 @@ def _robotics_license(path: str) -> str:
     return "MIT AND Apache-2.0" if path.startswith(("hand/", "stls/hand/")) else "MIT"
 
 
-SPECS: dict[str, FamilySpec] = {
-    "vizdoom": FamilySpec(
+_SPECS: tuple[FamilySpec, ...] = (
+    FamilySpec(
         family="vizdoom",
         artifact_name="vizdoom",
         artifact_version="1.3.2",
@@ -81,7 +82,7 @@ SPECS: dict[str, FamilySpec] = {
         expand=_vizdoom_files,
         license_of=_vizdoom_license,
     ),
-    "robotics": FamilySpec(
+    FamilySpec(
         family="robotics",
         artifact_name="gymnasium-robotics",
         artifact_version="1.4.2",
@@ -94,7 +95,9 @@ SPECS: dict[str, FamilySpec] = {
             ("gymnasium_robotics-1.4.2.dist-info/licenses/LICENSE", "licenses/gymnasium-robotics-LICENSE"),
         ),
     ),
-}
+)
+#: family (the core extra that installs its asset package) -> spec
+SPECS: dict[str, FamilySpec] = {s.family: s for s in _SPECS}
 
 
 def spec(family: str) -> FamilySpec:

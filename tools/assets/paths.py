@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from tools import REPO
+from tools.release.release_set import package_of_extra
 
 #: The folder of an asset package (and of its sdist) holding the staged members; written by the build.
 STAGED = "staged"
@@ -23,8 +24,8 @@ def cache_dir() -> Path:
 
 
 def package_dir(family: str) -> Path:
-    """The source directory of ``envpool-assets-<family>``."""
-    return repo_root() / "packages" / f"assets-{family}"
+    """The source directory of the asset package of ``family`` (its row of the release set's table)."""
+    return package_of_extra(family).path
 
 
 def staging_dir(family: str) -> Path:

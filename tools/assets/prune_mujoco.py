@@ -1,6 +1,6 @@
 """The exact file closure of MuJoCo models, resolved the way MuJoCo 4 resolves it.
 
-Rules (checked against mujoco 4.0.0 with strace, see docs/assets.md):
+Rules (checked with strace against the mujoco of the release set's mujoco-core pin, see docs/assets.md):
 
 * ``<include file=F>`` anywhere in the tree: MuJoCo tries ``<model dir>/F`` first, then
   ``<dir of the including file>/F``; the included file's ``<mujoco>`` children take the place of

@@ -1,8 +1,9 @@
 """Prove the robotics closure with real MuJoCo: every root loads from the staged closure alone, and
 hiding any one staged file makes some root fail to load (so nothing kept is dead either).
 
-MuJoCo is not a dependency of the tools: pass the python of a venv that has it, e.g.
-``uv venv /tmp/mj && VIRTUAL_ENV=/tmp/mj uv pip install mujoco==4.0.0`` then
+MuJoCo is not a dependency of the tools: pass the python of a venv that has the mujoco matching the
+release set's mujoco-core pin (``MUJOCO_CORE`` in tools/release/release_set.py), e.g.
+``uv venv /tmp/mj && VIRTUAL_ENV=/tmp/mj uv pip install mujoco==<that version>`` then
 ``python -m tools.assets validate-mujoco --python /tmp/mj/bin/python``.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 from tools.bench import venvs
 from tools.bench.common import PEER_VERSION, WHEELS, CommandLog, say, show
 from tools.bench.stats import summarize
-from tools.release.release_set import PACKAGES, present, version
+from tools.release.release_set import PACKAGES, THIRDPARTY, present, version
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def peer_subjects() -> list[Subject]:
 def local_dirs(wheelhouse: Path) -> list[Path]:
     """Local find-links besides the bench cache: the wheelhouse and the tests' third-party cache."""
     dirs = [wheelhouse]
-    thirdparty = Path(os.environ.get("ENVPOOL_THIRDPARTY", wheelhouse.parent / ".cache" / "thirdparty"))
+    thirdparty = Path(os.environ.get("ENVPOOL_THIRDPARTY", THIRDPARTY))
     if thirdparty.is_dir():
         dirs.append(thirdparty)
     return dirs

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tools.common.elf import dynamic_info
+from tools.release.release_set import package_of_kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -108,7 +109,7 @@ def closure(files: dict[Path, Upstream]) -> list[Library]:
 def sonames_in_wheel(wheel: Path) -> list[str]:
     """The sonames an envpool-procgen-libs wheel provides, from the manifest it ships."""
     with zipfile.ZipFile(wheel) as zf:
-        manifest = json.loads(zf.read("envpool_procgen_libs/_manifest.json"))
+        manifest = json.loads(zf.read(f"{package_of_kind('library').import_name}/_manifest.json"))
     return sorted(entry["soname"] for entry in manifest["libraries"])
 
 
@@ -118,7 +119,8 @@ def exclude_sonames(wheelhouse: Path) -> list[str]:
     Read from the manifest of the envpool-procgen-libs wheel in ``wheelhouse`` (the build makes the
     library wheel before the core, so it is there).
     """
-    wheels = sorted(wheelhouse.glob("envpool_procgen_libs-*.whl"))
+    library = package_of_kind("library")
+    wheels = sorted(wheelhouse.glob(f"{library.normalized}-*.whl"))
     if not wheels:
-        raise ClosureError(f"no envpool-procgen-libs wheel in {wheelhouse}: build packages/procgen-libs first")
+        raise ClosureError(f"no {library.distribution} wheel in {wheelhouse}: build {library.directory} first")
     return sonames_in_wheel(wheels[-1])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tools.assets.fetch import sha256_of
 from tools.procgen_libs import package_dir
 from tools.procgen_libs.fingerprint import abi_fingerprint
+from tools.release.release_set import package_of_kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,9 +24,11 @@ if TYPE_CHECKING:
     from tools.procgen_libs.closure import Library
     from tools.procgen_libs.upstream import Upstream
 
-DIST = "envpool-procgen-libs"
-IMPORT = "envpool_procgen_libs"
-PACKAGE_DIR = package_dir()
+#: The library package's row of the release set's table: its name, import package and directory.
+LIBRARY = package_of_kind("library")
+DIST = LIBRARY.distribution
+IMPORT = LIBRARY.import_name
+PACKAGE_DIR = package_dir()  # LIBRARY.path, or the sdist's root when built from the sdist
 #: zip entry timestamp: fixed so that the same inputs give the same wheel bytes
 EPOCH = (1980, 1, 1, 0, 0, 0)
 

@@ -1,7 +1,7 @@
 """The release pipeline, one module per stage, in the order a release runs them.
 
-1. ``release_set``: the set's table (distributions, budgets, the core build matrix, floors);
-   ``toolchain`` and ``manylinux`` are the build's compiler and platform-tag helpers.
+1. ``release_set``: the set's table (distributions, extras, third-party pins, budgets, the core
+   build matrix, floors); ``toolchain`` and ``manylinux`` are the build's compiler and platform-tag helpers.
 2. ``build`` (``nox -s build``): every wheel and sdist of the set into ``wheelhouse/``;
    ``build_procgen_libs`` assembles the library wheel.
 3. ``size_guard``: each artifact against its budget and PyPI's file limit.

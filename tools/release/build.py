@@ -3,16 +3,17 @@
 Usage: ``python -m tools.release.build [--reuse] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
 
 Before building, each package directory gets its generated inputs as plain files (``VERSION`` from
-the repository's one VERSION; for data packages ``staged/``, the hash-checked members, and the
-hatchling hook from tools/assets/hatch_build.py): the sdists carry them, so every sdist builds its
-wheel alone, and no package directory holds a link.
+the repository's one VERSION; for the core ``pins.json``, its build pins and extras from the release
+set's table; for data packages ``staged/``, the hash-checked members, and the hatchling hook from
+tools/assets/hatch_build.py): the sdists carry them, so every sdist builds its wheel alone, and no
+package directory holds a link.
 
 - library (envpool-procgen-libs): assembled from the hash-locked upstream binaries;
 - data: ``uv build`` (the sdist first, then the wheel from the sdist);
 - extension (the core): the sdist, then one wheel per entry of the core matrix
   (:data:`tools.release.release_set.CORE_MATRIX`: cp311 and cp312-abi3), compiled by zig for glibc 2.28
   in a persistent per-interpreter build environment (warm rebuilds), repaired by auditwheel with
-  the sibling libraries excluded.
+  the sibling libraries excluded (:func:`sibling_libraries`).
 
 Every platform wheel must be at the release set's manylinux floor or older, as ``auditwheel show``
 reads it from the symbol versions. A package is built in a temporary directory inside the
@@ -41,11 +42,18 @@ from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
 from tools.release import abi_record, manylinux
-from tools.release.release_set import CORE_MATRIX, WHEELHOUSE, CoreBuild, Package, present, version
+from tools.release.release_set import (
+    CORE_MATRIX,
+    PINS_FILE,
+    WHEELHOUSE,
+    CoreBuild,
+    Package,
+    core_pins,
+    excluded_libraries,
+    present,
+    version,
+)
 from tools.release.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_wrappers
-
-#: Libraries the core's extension modules link against but mujoco-core provides at run time.
-MUJOCO_LIBRARIES: tuple[str, ...] = ("libmujoco.so.*",)
 
 #: The asset packages' hatchling hook, written into each of them as a plain file before a build.
 ASSET_HOOK = REPO / "tools" / "assets" / "hatch_build.py"
@@ -58,9 +66,13 @@ class BuildError(RuntimeError):
     """A build step failed; the message names the package and the fix."""
 
 
-def sibling_libraries(out: Path) -> list[str]:
-    """Sonames auditwheel must not graft into the core: sibling wheels provide them at run time."""
-    return [*MUJOCO_LIBRARIES, *exclude_sonames(out)]
+def sibling_libraries(package: Package, out: Path) -> list[str]:
+    """Sonames auditwheel must not graft into the core: sibling wheels provide them at run time.
+
+    The third-party libraries of its build pins (libmujoco, from mujoco-core) and every library of
+    the envpool-procgen-libs wheel in ``out``.
+    """
+    return [*excluded_libraries(package), *exclude_sonames(out)]
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
@@ -115,13 +127,19 @@ def _own_artifacts(out: Path, package: Package) -> set[Path]:
     return {p for p in out.iterdir() if p.is_file() and p.name.lower().startswith(prefix)}
 
 
-def prepare(package: Package) -> None:
-    """Write a package's generated inputs as plain files: VERSION, and a data package's staged members."""
-    target = package.path / "VERSION"
-    text = version() + "\n"
+def _write_generated(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` as a plain file, leaving it untouched when it already holds it."""
     if target.is_symlink() or not target.is_file() or target.read_text() != text:
         target.unlink(missing_ok=True)
         target.write_text(text)
+
+
+def prepare(package: Package) -> None:
+    """Write a package's generated inputs as plain files: VERSION; the core's pins.json; a data package's
+    staged members and hatchling hook."""
+    _write_generated(package.path / "VERSION", version() + "\n")
+    if package.kind == "extension":
+        _write_generated(package.path / PINS_FILE, json.dumps(core_pins(version()), indent=1) + "\n")
     if package.kind == "data" and package.extra:
         from tools.assets.stage import stage_package
 
@@ -156,8 +174,10 @@ def build_env(package: Package, python: Path) -> Path:
     env_python = env_dir / "bin" / "python"
     if not env_python.exists():
         _run(["uv", "venv", "--quiet", "--python", str(python), str(env_dir)])
-    # cmake and ninja are what scikit-build-core would add to an isolated build environment.
-    requirements = [*_build_requirements(package), "cmake>=3.26", "ninja", ZIGLANG]
+    # cmake and ninja are what scikit-build-core would add to an isolated build environment, the
+    # build pins what the core's backend adds (packages/core/backend/envpool_backend.py).
+    pins = [pin.requirement for pin in package.build_pins]
+    requirements = [*_build_requirements(package), *pins, "cmake>=3.26", "ninja", ZIGLANG]
     _run(["uv", "pip", "install", "--quiet", "--python", str(env_python), *requirements])
     return env_python
 
@@ -186,7 +206,7 @@ def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path) -
         env=zig_wrappers(env_python),
     )
     (wheel,) = raw.glob("*.whl")
-    excludes = [arg for lib in sibling_libraries(out) for arg in ("--exclude", lib)]
+    excludes = [arg for lib in sibling_libraries(package, out) for arg in ("--exclude", lib)]
     repaired = tmp / f"repaired-{entry.tag}"
     _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(repaired), str(wheel)])
     (fixed,) = repaired.glob("*.whl")

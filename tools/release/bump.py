@@ -5,7 +5,7 @@ packages/*/VERSION, scikit-build-core's regex provider, hatchling's version sour
 core's sibling pins are generated from it. So a bump rewrites VERSION and nothing else, after
 checking that
 
-- the new version is canonical PEP 440 and matches the core's ``metadata.version.regex``;
+- the new version is canonical PEP 440 and matches the regex of the core's version provider;
 - it is newer than the current one (``--allow-downgrade`` to override);
 - no other file spells the old version (a hit means a copy that would drift: an error, and
   VERSION is left unchanged).
@@ -61,12 +61,13 @@ class BumpError(ValueError):
 
 
 def version_regex(root: Path) -> re.Pattern[str] | None:
-    """The core's scikit-build-core ``metadata.version.regex`` (None when absent)."""
+    """The regex of the core's version provider (its ``[[tool.dynamic-metadata]]`` entry); None when absent."""
     pyproject = root / "packages" / "core" / "pyproject.toml"
     if not pyproject.is_file():
         return None
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    regex = data.get("tool", {}).get("scikit-build", {}).get("metadata", {}).get("version", {}).get("regex")
+    entries = data.get("tool", {}).get("dynamic-metadata", [])
+    regex = next((e.get("regex") for e in entries if e.get("field") == "version"), None)
     return re.compile(regex) if isinstance(regex, str) else None
 
 
@@ -83,8 +84,8 @@ def validate(new: str, current: str, root: Path, *, allow_downgrade: bool = Fals
         m = regex.search(new)
         if m is None or m.group("value") != new:
             raise BumpError(
-                f"{new!r} does not match packages/core/pyproject.toml metadata.version.regex {regex.pattern!r} "
-                "(the core would build a different version)"
+                f"{new!r} does not match the core's metadata.version.regex {regex.pattern!r} (packages/core/"
+                'pyproject.toml, [[tool.dynamic-metadata]] field = "version"): the core would build a different version'
             )
     if not allow_downgrade and parsed <= Version(current):
         raise BumpError(f"{new} is not newer than the current {current} (pass --allow-downgrade to force)")

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 Installer = Literal["pip", "uv"]
-CACHE = REPO / ".cache" / "thirdparty"
 DOC = REPO / "docs" / "install-matrix.md"
 MB = 1_000_000
 
@@ -96,24 +95,14 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
-def combinations(present: Sequence[release_set.Package]) -> list[str | None]:
-    """The extras to test: None (the core alone), each present extra, and all when every sibling is present."""
-    extras = sorted({p.extra for p in present if p.extra})
-    every = sorted({p.extra for p in release_set.PACKAGES if p.extra})
-    combos: list[str | None] = [None, *extras]
-    if extras and extras == every:
-        combos.append("all")
-    return combos
-
-
 def families_for(extra: str | None, family_extras: dict[str, str | None]) -> set[str]:
     """Families that must work after installing ``envpool[extra]``."""
-    return {f for f, e in family_extras.items() if e is None or extra in ("all", e)}
+    return {f for f, e in family_extras.items() if e is None or extra in (release_set.ALL_EXTRA, e)}
 
 
 def expected_ours(extra: str | None, version: str) -> dict[str, str]:
     """Our distributions (canonical name -> version) that ``envpool[extra]`` must install, and no others."""
-    siblings = [p.distribution for p in release_set.PACKAGES if p.extra and extra in (p.extra, "all")]
+    siblings = [p.distribution for p in release_set.PACKAGES if p.extra and extra in (p.extra, release_set.ALL_EXTRA)]
     return {"envpool": version, **{canonicalize_name(d): version for d in siblings}}
 
 
@@ -348,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m tools.release.install_matrix", description=__doc__.splitlines()[0])
     parser.add_argument("--wheelhouse", type=Path, default=release_set.WHEELHOUSE)
-    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--cache", type=Path, default=release_set.THIRDPARTY)
     parser.add_argument("--installer", action="append", choices=["pip", "uv"])
     parser.add_argument("--extra", action="append", help="core, or an extra name (default: every present one)")
     parser.add_argument("--out", type=Path, default=DOC, help="Markdown table (default: docs/install-matrix.md)")
@@ -362,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tools.release import thirdparty
 
         thirdparty.fill(args.wheelhouse, args.cache, [])
-    combos = combinations(release_set.present())
+    combos = release_set.combinations(release_set.present())
     if args.extra:
         wanted = [None if e == "core" else e for e in args.extra]
         unknown = [e for e in wanted if e not in combos]

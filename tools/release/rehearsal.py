@@ -112,8 +112,8 @@ def combinations() -> list[tuple[str, ...]]:
     combos: list[tuple[str, ...]] = [(), *((e,) for e in extras)]
     if len(extras) > 2:
         combos.append(tuple(extras[:2]))
-    if "all" in install_matrix.combinations(release_set.present()):  # every sibling is present
-        combos.append(("all",))
+    if release_set.ALL_EXTRA in release_set.combinations(release_set.present()):  # every sibling is present
+        combos.append((release_set.ALL_EXTRA,))
     return combos
 
 
@@ -191,7 +191,7 @@ def minimal_root_row(index: Index, version: str) -> Row:
                 ours = {
                     canonicalize_name(d["name"]): d["version"] for d in found if canonicalize_name(d["name"]) in OURS
                 }
-                if ours != expected(("all",), version):
+                if ours != expected((release_set.ALL_EXTRA,), version):
                     return Row(step, False, time.monotonic() - start, f"pip list holds {ours}")
                 report = json.loads(minimal_root.run(root, py, "-c", PROBE, "[]").stdout.strip().splitlines()[-1])
             finally:

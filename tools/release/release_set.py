@@ -1,7 +1,13 @@
-"""The release set: every distribution this repository builds, how, and its size budget.
+"""The release set: every distribution this repository builds, how, its size budget, and the pins.
 
-This table is the one place that declares budgets; the size guard, the release checker and the
-benchmarks read it.
+This table is the one place that declares the distributions and their names, the core's extras
+(which distributions each extra pulls in; ``all`` is their union), the third-party pins (mujoco-core
+and its version), the libraries the core's auditwheel repair leaves to a sibling, and the budgets.
+Everything else derives from it: the size guard, the release checker, the install matrix and the
+benchmarks read it; ``tools.release.build`` writes what the core's own build needs into
+``packages/core/pins.json`` (:func:`core_pins`), and the core's build backend
+(packages/core/backend/envpool_backend.py) turns that into build requirements and extras.
+tests/tools/test_one_place.py fails when one of these facts is typed anywhere else.
 """
 
 from __future__ import annotations
@@ -12,10 +18,15 @@ from typing import TYPE_CHECKING, Literal
 from tools import REPO
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 WHEELHOUSE = REPO / "wheelhouse"
 VERSION_FILE = REPO / "VERSION"
+#: Third-party wheels the tests and the install matrix install offline (tools.release.thirdparty fills it).
+THIRDPARTY = REPO / ".cache" / "thirdparty"
+#: The core's build inputs derived from this table, written by tools.release.build (untracked; in the sdist).
+PINS_FILE = "pins.json"
 
 #: PyPI's default per-file limit; every artifact must stay strictly below it.
 PYPI_FILE_LIMIT = 100_000_000
@@ -42,6 +53,33 @@ CORE_MATRIX: tuple[CoreBuild, ...] = (CoreBuild("3.11", "cp311"), CoreBuild("3.1
 
 
 @dataclass(frozen=True)
+class Pin:
+    """A third-party distribution the set pins exactly, and the shared library of it the core links."""
+
+    distribution: str
+    version: str
+    soname_template: str = ""  # "{version}" is replaced; empty when the core links none of it
+
+    @property
+    def requirement(self) -> str:
+        """The exact requirement, e.g. ``mujoco-core==4.0.0``."""
+        return f"{self.distribution}=={self.version}"
+
+    @property
+    def soname(self) -> str:
+        """The soname of its library the core links against (empty when none)."""
+        return self.soname_template.format(version=self.version)
+
+
+#: MuJoCo's C library: the core compiles against it, the robotics extra installs it, and the core
+#: wheel never carries it (auditwheel repair excludes it; at run time it comes from mujoco-core).
+MUJOCO_CORE = Pin("mujoco-core", "4.0.0", "libmujoco.so.{version}")
+
+#: The extra that installs every sibling: the union of all the other extras.
+ALL_EXTRA = "all"
+
+
+@dataclass(frozen=True)
 class Package:
     """One distribution of the release set."""
 
@@ -50,6 +88,8 @@ class Package:
     kind: Kind  # extension: scikit-build-core + auditwheel; data: hatchling; library: repackaged libraries
     budget: int  # compressed bytes allowed per artifact
     extra: str | None  # the core extra that installs it (None for the core)
+    extra_pins: tuple[Pin, ...] = ()  # third-party pins its extra installs beside it
+    build_pins: tuple[Pin, ...] = ()  # third-party pins its build compiles against (their libraries excluded)
 
     @property
     def path(self) -> Path:
@@ -61,11 +101,16 @@ class Package:
         """The distribution name as it appears in artifact file names."""
         return self.distribution.replace("-", "_")
 
+    @property
+    def import_name(self) -> str:
+        """Its top-level import package (the normalized distribution name, by this set's convention)."""
+        return self.normalized
+
 
 PACKAGES: tuple[Package, ...] = (
-    Package("packages/core", "envpool", "extension", 3 * MB, None),
+    Package("packages/core", "envpool", "extension", 3 * MB, None, build_pins=(MUJOCO_CORE,)),
     Package("packages/assets-vizdoom", "envpool-assets-vizdoom", "data", 15 * MB, "vizdoom"),
-    Package("packages/assets-robotics", "envpool-assets-robotics", "data", 10 * MB, "robotics"),
+    Package("packages/assets-robotics", "envpool-assets-robotics", "data", 10 * MB, "robotics", (MUJOCO_CORE,)),
     Package("packages/procgen-libs", "envpool-procgen-libs", "library", 25 * MB, "procgen"),
 )
 
@@ -87,3 +132,63 @@ def package_of_artifact(filename: str) -> Package | None:
         if p.normalized.lower() == stem:
             return p
     return None
+
+
+def package_of_extra(extra: str | None) -> Package:
+    """The package the core extra ``extra`` installs (``None``: the core itself)."""
+    for p in PACKAGES:
+        if p.extra == extra:
+            return p
+    raise KeyError(f"no package of the release set has extra {extra!r}; known: {[p.extra for p in PACKAGES]}")
+
+
+def package_of_kind(kind: Kind) -> Package:
+    """The one package of ``kind`` (the core is the one extension, envpool-procgen-libs the one library)."""
+    (package,) = [p for p in PACKAGES if p.kind == kind]
+    return package
+
+
+def optional_dependencies(version: str) -> dict[str, list[str]]:
+    """The core's extras: each sibling at ``==version`` with its third-party pins, then ``all``, their union."""
+    extras = {
+        p.extra: [f"{p.distribution}=={version}", *(pin.requirement for pin in p.extra_pins)]
+        for p in PACKAGES
+        if p.extra is not None
+    }
+    extras[ALL_EXTRA] = list(dict.fromkeys(r for reqs in extras.values() for r in reqs))
+    return extras
+
+
+def excluded_libraries(package: Package) -> list[str]:
+    """Sonames of the third-party libraries ``package`` links against and must not carry."""
+    return [pin.soname for pin in package.build_pins if pin.soname]
+
+
+def combinations(packages: Sequence[Package]) -> list[str | None]:
+    """The extras combinations to test: None (the core alone), each extra of ``packages``, and ``all``
+    when ``packages`` holds every sibling."""
+    extras = sorted({p.extra for p in packages if p.extra})
+    every = sorted({p.extra for p in PACKAGES if p.extra})
+    combos: list[str | None] = [None, *extras]
+    if extras and extras == every:
+        combos.append(ALL_EXTRA)
+    return combos
+
+
+def core_pins(version: str) -> dict[str, object]:
+    """The content of ``packages/core/pins.json``: what the core's sdist and wheel builds take from this table.
+
+    ``build-requires`` (added by the core's build backend to scikit-build-core's), ``mujoco`` (read by
+    cpp/robotics/find_mujoco.py for CMake) and ``optional-dependencies`` (the core's extras).
+    """
+    core = package_of_kind("extension")
+    return {
+        "generated-by": "tools.release.build from tools/release/release_set.py: edit the table, not this file",
+        "build-requires": [pin.requirement for pin in core.build_pins],
+        "mujoco": {
+            "distribution": MUJOCO_CORE.distribution,
+            "version": MUJOCO_CORE.version,
+            "library": MUJOCO_CORE.soname,
+        },
+        "optional-dependencies": optional_dependencies(version),
+    }

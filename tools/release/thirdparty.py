@@ -20,9 +20,9 @@ from packaging.utils import canonicalize_name
 
 from tools import REPO
 from tools.common.artifacts import metadata
-from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, WHEELHOUSE
+from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, THIRDPARTY, WHEELHOUSE
 
-CACHE = REPO / ".cache" / "thirdparty"
+CACHE = THIRDPARTY
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
 
 

@@ -76,7 +76,7 @@ def check_sibling_pins(ctx: Context, a: Artifact) -> tuple[Status, str]:
     for req in reqs:
         sib = siblings.get(canonicalize_name(req.name))
         if sib is None:
-            continue  # a third-party requirement (numpy, mujoco-core==4.0.0): not ours to pin
+            continue  # a third-party requirement (numpy, mujoco-core): not ours to pin
         if req.marker is None or not _extras_of(req, extras):
             problems.append(f"{req} is not behind an extra")
         if str(req.specifier) != f"=={ctx.version}":

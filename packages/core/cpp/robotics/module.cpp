@@ -1,6 +1,7 @@
-// Extension module envpool._robotics: Fetch and HandReach on MuJoCo 4.0.0.
-// libmujoco.so.4.0.0 is not bundled: envpool.robotics_loader loads it from the installed
-// mujoco-core distribution (RTLD_GLOBAL) before this module is imported.
+// Extension module envpool._robotics: Fetch and HandReach on MuJoCo (ENVPOOL_MUJOCO_VERSION, the
+// mujoco-core pin of tools/release/release_set.py, defined by CMakeLists.txt from pins.json).
+// libmujoco is not bundled: envpool.robotics_loader loads it from the installed mujoco-core
+// distribution (RTLD_GLOBAL) before this module is imported.
 #include <mujoco/mujoco.h>
 
 #include <map>
@@ -118,7 +119,7 @@ NB_MODULE(_robotics, m) {
   // mju_error would otherwise exit() the process; make it an exception (a Python RuntimeError).
   if (mju_user_error == nullptr) mju_user_error = &envpool::robotics::ThrowOnMujocoError;
   if (mju_user_warning == nullptr) mju_user_warning = &envpool::robotics::IgnoreMujocoWarning;
-  m.doc() = "envpool robotics family (Fetch, HandReach) on MuJoCo 4.0.0";
+  m.doc() = "envpool robotics family (Fetch, HandReach) on MuJoCo " ENVPOOL_MUJOCO_VERSION;
   m.attr("mujoco_version") = mj_versionString();
   envpool::BindFamily(m, envpool::Family{&envpool::robotics::SpecOf, &envpool::robotics::MakeEnv});
 }

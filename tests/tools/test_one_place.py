@@ -1,0 +1,188 @@
+"""Each fact of the release set's table is written in one place: a copy that reappears fails here.
+
+The facts live in tools/release/release_set.py: the version of every third-party pin (mujoco-core),
+the sonames the core's auditwheel repair excludes, each size budget, every distribution an extra
+pins, and the third-party wheel cache. Every tracked file (``git ls-files``) is searched; a fact may
+appear only in the table and in the allow-list below, where quoting it is legitimate:
+
+- ``README.md`` and ``docs/*.md``: prose that tells readers the values;
+- ``tests/``: tests state their expectations independently of the code under test.
+
+Everything else derives the facts from the table: tools import it, and the core's build reads the
+``pins.json`` that tools.release.build writes from it (its backend adds the build requirement and
+the extras, CMake takes the MuJoCo pin from it).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tools import REPO
+from tools.common.artifacts import metadata
+from tools.release import release_set
+from tools.release.release_set import MB, PACKAGES, PINS_FILE, excluded_libraries
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+#: Where the facts are defined.
+HOME = "tools/release/release_set.py"
+#: Files that may quote a fact (fnmatch patterns; ``*`` also matches ``/``).
+ALLOWED = ("README.md", "docs/*.md", "tests/*")
+#: Copies that another change of issue 12 removes: the runtime (packages/core/src/envpool) will read
+#: the mujoco-core pin from the installed envpool's own Requires-Dist. Each entry must still match,
+#: so it is deleted here as soon as its copy is gone. (path, fact name)
+PENDING = frozenset(
+    {
+        ("packages/core/src/envpool/families.py", "the mujoco-core version 4.0.0"),
+        ("packages/core/src/envpool/robotics_loader.py", "the mujoco-core version 4.0.0"),
+        ("packages/core/src/envpool/robotics_loader.py", "the excluded soname libmujoco.so.4.0.0"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact of the table and how a copy of it is spelled."""
+
+    name: str
+    pattern: re.Pattern[str]
+    sample: str  # a spelling the pattern must find (so a pattern cannot silently match nothing)
+    in_home: bool  # the table itself spells it this way
+
+
+def _pins() -> list[release_set.Pin]:
+    found = {pin for p in PACKAGES for pin in (*p.extra_pins, *p.build_pins)}
+    return sorted(found, key=lambda pin: pin.distribution)
+
+
+def _budget_pattern(n: int) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.]){n}(?:\s*\*\s*(?:MB\b|1_?000_?000\b)|_000_000\b)")
+
+
+def facts() -> list[Fact]:
+    """Every fact the table declares, with the pattern of a copy."""
+    out = []
+    for pin in _pins():
+        version = re.compile(rf"(?<![\w.]){re.escape(pin.version)}(?![\w]|\.\d)")
+        out.append(Fact(f"the {pin.distribution} version {pin.version}", version, pin.requirement, True))
+    for soname in sorted({s for p in PACKAGES for s in excluded_libraries(p)}):
+        out.append(Fact(f"the excluded soname {soname}", re.compile(re.escape(soname)), soname, False))
+    for p in PACKAGES:
+        assert p.budget % MB == 0, f"{p.distribution}: budgets are whole MB; extend _budget_pattern"
+        n = p.budget // MB
+        out.append(Fact(f"the budget of {p.distribution} ({n} MB)", _budget_pattern(n), f"{n} * MB", True))
+    pinned = [p.distribution for p in PACKAGES if p.extra] + [pin.distribution for pin in _pins()]
+    for name in pinned:
+        as_pin = re.compile(rf"(?<![\w-]){re.escape(name)}\s*(?:==|>=|<=|~=|!=)")
+        out.append(Fact(f"{name} used as a pin", as_pin, f'"{name}==1.0"', False))
+    cache = re.compile(r"""["']\.cache["']\s*/\s*["']thirdparty["']|["']\.cache/thirdparty["']""")
+    out.append(Fact("the third-party wheel cache .cache/thirdparty", cache, 'REPO / ".cache" / "thirdparty"', True))
+    return out
+
+
+def tracked_files() -> list[str]:
+    """The repository's tracked files, relative to its root."""
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    return sorted(n for n in out.decode().split("\0") if n)
+
+
+def _text(path: Path) -> str | None:
+    if not path.is_file() or path.is_symlink():
+        return None
+    data = path.read_bytes()
+    return None if b"\0" in data[:8192] else data.decode("utf-8", "replace")
+
+
+def hits(name: str, text: str, fact: Fact) -> list[str]:
+    """``name:line: text`` of every line of ``text`` that spells ``fact``."""
+    return [
+        f"{name}:{i}: {line.strip()[:140]}" for i, line in enumerate(text.splitlines(), 1) if fact.pattern.search(line)
+    ]
+
+
+def allowed(name: str) -> bool:
+    """True when ``name`` may quote the facts (the table itself or the allow-list)."""
+    return name == HOME or any(fnmatch.fnmatch(name, pattern) for pattern in ALLOWED)
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, str]:
+    """Text of every tracked file outside the allow-list (the table itself included)."""
+    texts = {n: _text(REPO / n) for n in tracked_files() if n == HOME or not allowed(n)}
+    return {n: t for n, t in texts.items() if t is not None}
+
+
+@pytest.mark.parametrize("fact", facts(), ids=lambda f: f.name)
+def test_fact_is_written_only_in_the_table(fact: Fact, sources: dict[str, str]) -> None:
+    assert fact.pattern.search(fact.sample), f"the pattern of {fact.name} does not even find {fact.sample!r}"
+    if fact.in_home:
+        assert hits(HOME, sources[HOME], fact), f"{HOME} no longer spells {fact.name}: update this test's patterns"
+    copies = [
+        h
+        for name, text in sources.items()
+        if name != HOME and (name, fact.name) not in PENDING
+        for h in hits(name, text, fact)
+    ]
+    assert not copies, (
+        f"{fact.name} is typed outside {HOME}; derive it from the table instead "
+        f"(tools: import tools.release.release_set; the core's build: pins.json):\n  " + "\n  ".join(copies)
+    )
+
+
+@pytest.mark.parametrize(("name", "fact_name"), sorted(PENDING))
+def test_pending_copies_are_still_there(name: str, fact_name: str, sources: dict[str, str]) -> None:
+    (fact,) = [f for f in facts() if f.name == fact_name]
+    assert hits(name, sources.get(name, ""), fact), f"{name} no longer spells {fact_name}: remove it from PENDING"
+
+
+def test_the_scan_finds_a_copy() -> None:
+    """The patterns catch the copies this issue removed, as they were written."""
+    old = {
+        "packages/core/pyproject.toml": 'requires = ["scikit-build-core>=1.0", "nanobind>=2.4", "mujoco-core==4.0.0"]',
+        "packages/core/CMakeLists.txt": "set(ENVPOOL_MUJOCO_VERSION 4.0.0)",
+        "tools/release/build_procgen_libs.py": "BUDGET = 25 * MB",
+        "tools/release/install_matrix.py": 'CACHE = REPO / ".cache" / "thirdparty"',
+        "noxfile.py": 'result = { procgen = ["envpool-procgen-libs=={project[version]}"] }',
+    }
+    found = {name for name, text in old.items() for fact in facts() if hits(name, text, fact)}
+    assert found == set(old)
+    assert not any(hits("x.py", "size = 103_000_000  # 4.0.0.1 and 14.0.0 are other numbers", f) for f in facts())
+
+
+def test_all_is_the_union_of_the_extras() -> None:
+    extras = release_set.optional_dependencies("1.0")
+    assert list(extras)[-1] == release_set.ALL_EXTRA
+    union = [r for extra, reqs in extras.items() if extra != release_set.ALL_EXTRA for r in reqs]
+    assert extras[release_set.ALL_EXTRA] == list(dict.fromkeys(union))
+    assert {p.extra for p in PACKAGES if p.extra} == set(extras) - {release_set.ALL_EXTRA}
+
+
+def test_core_artifacts_carry_the_tables_pins(wheelhouse: Path) -> None:
+    """The built core (sdist and wheels) says what the table says: the derivation works end to end."""
+    version = release_set.version()
+    core = release_set.package_of_kind("extension")
+    sdists = sorted(wheelhouse.glob(f"{core.normalized}-{version}.tar.gz"))
+    wheels = sorted(wheelhouse.glob(f"{core.normalized}-{version}-*.whl"))
+    if not sdists or not wheels:
+        pytest.skip(f"no {core.distribution} {version} sdist and wheel in {wheelhouse}: run nox -s build")
+    with tarfile.open(sdists[0]) as tf:
+        member = tf.getmember(f"{core.normalized}-{version}/{PINS_FILE}")
+        assert member.isfile(), f"{PINS_FILE} must be a plain file in the sdist"
+        f = tf.extractfile(member)
+        assert f is not None
+        assert json.load(f) == release_set.core_pins(version), f"{sdists[0].name}: stale {PINS_FILE}; rebuild"
+    extras = release_set.optional_dependencies(version)
+    expected = {f'{req}; extra == "{extra}"' for extra, reqs in extras.items() for req in reqs}
+    for wheel in wheels:
+        meta = metadata(wheel)
+        assert set(meta.get("Provides-Extra", [])) == set(extras), wheel.name
+        assert {r for r in meta.get("Requires-Dist", []) if "extra ==" in r} == expected, wheel.name
