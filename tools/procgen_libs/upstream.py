@@ -28,10 +28,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tools import REPO
-from tools.assets.fetch import download, fetch, sha256_of
+from tools.assets.fetch import download, fetch
 from tools.assets.lockfile import Artifact
 from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
+from tools.common.hashing import sha256_file
 
 LOCK = REPO / "packages" / "procgen-libs" / "upstream.lock.json"
 #: Debian's archive (the packages registry); override with ENVPOOL_DEBIAN_MIRROR for a local mirror.
@@ -99,7 +100,7 @@ def fetch_upstream(art: Upstream, cache: Path | None = None) -> Path:
     if not target.is_file():
         mirror = os.environ.get("ENVPOOL_DEBIAN_MIRROR", DEFAULT_MIRROR).rstrip("/")
         download(f"{mirror}/{art.path}", target, art.filename)
-    got = sha256_of(target)
+    got = sha256_file(target)
     if got != art.sha256:
         raise AssetError(
             f"upstream artifact {art.filename} ({art.name} {art.version}): sha256 mismatch: locked {art.sha256}, "

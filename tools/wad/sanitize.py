@@ -16,13 +16,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import REPO
+from tools.common import process
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,8 +55,7 @@ def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_
         "-o",
         str(binary),
     ]
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    process.run(cmd, capture=False, check=True, echo=True)
     return binary
 
 
@@ -65,17 +64,14 @@ def build_engine(cxx: str, out: Path) -> Path:
     binary = out / "engine_check_asan"
     sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "tasks.cpp", "engine_check.cpp")]
     cmd = [cxx, *FLAGS, "-I", str(SOURCES), "-I", str(SOURCES.parent), *map(str, sources), "-o", str(binary)]
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    process.run(cmd, capture=False, check=True, echo=True)
     return binary
 
 
 def run(binary: Path, args: Sequence[Path | int]) -> list[str]:
     """Run a driver with ``args``; return its output lines (raises if it fails)."""
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1", UBSAN_OPTIONS="print_stacktrace=1")
-    proc = subprocess.run(
-        [str(binary), *map(str, args)], check=False, capture_output=True, text=True, env=env, timeout=900
-    )
+    env = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
+    proc = process.run([binary, *map(str, args)], extra_env=env, timeout=900)
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0:
