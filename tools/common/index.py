@@ -23,8 +23,11 @@ def _load() -> object:
     if MODULE in sys.modules:
         return sys.modules[MODULE]
     spec = importlib.util.spec_from_file_location(MODULE, SOURCE)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the index client from {SOURCE}")
+    if not SOURCE.is_file() or spec is None or spec.loader is None:
+        raise ImportError(
+            f"cannot load the index client from {SOURCE}: the tools need the core's envpool/package_index.py "
+            "at that path (a checkout, or an sdist that packs it beside the tools it carries)"
+        )
     module = importlib.util.module_from_spec(spec)
     sys.modules[MODULE] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
