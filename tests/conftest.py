@@ -20,7 +20,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.append(str(REPO_ROOT))
 
 import envpool  # noqa: E402
-from envpool.families import FAMILIES, check_siblings  # noqa: E402
+from envpool.families import FAMILIES  # noqa: E402
+from envpool.resolution import resolve  # noqa: E402
 from tools.release.release_set import THIRDPARTY, WHEELHOUSE  # noqa: E402
 
 SOURCE_TREE = REPO_ROOT / "packages"
@@ -33,7 +34,7 @@ os.environ["UV_LINK_MODE"] = "copy"
 def family_installed(name: str) -> bool:
     """True when the family's siblings are installed at their pinned versions in this venv."""
     try:
-        check_siblings(FAMILIES[name])
+        resolve(name, check_files=False)
     except ImportError:
         return False
     return True

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import envpool
-from envpool.assets import verify_tree
+from envpool.manifest import verify_tree
 from envpool.tasks import assets_of
 
 if TYPE_CHECKING:

@@ -161,7 +161,7 @@ def test_set_state_checks_its_input() -> None:
 @pytest.fixture
 def asset_copy(tmp_path: Path) -> Path:
     """A writable copy of the installed robotics asset tree."""
-    from envpool.assets import asset_root
+    from envpool.resolution import asset_root
 
     root = tmp_path / "assets"
     shutil.copytree(asset_root("robotics"), root)
@@ -169,7 +169,7 @@ def asset_copy(tmp_path: Path) -> Path:
 
 
 def _pool(root: Path, task_id: str = "FetchReach-v4") -> Any:
-    from envpool.families import load_family
+    from envpool.resolution import load_family
 
     module = load_family("robotics")
     return module.Pool(task_id, {"reward_type": "sparse", "asset_root": str(root)}, 1, 1, 1, [0])
@@ -232,7 +232,7 @@ def test_mujoco_error_is_an_exception(asset_copy: Path) -> None:
     with pytest.raises(RuntimeError, match=r"MuJoCo error: mj_stackAlloc: out of memory"):
         _pool(asset_copy)
     # the process and the family still work
-    from envpool.assets import asset_root
+    from envpool.resolution import asset_root
 
     pool = _pool(asset_root("robotics"))
     obs, *_ = pool.reset(np.zeros(1, np.int32))

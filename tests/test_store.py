@@ -71,7 +71,7 @@ def run(core_python: Path, tmp_path: Path) -> Run:
     return go
 
 
-ASSET_ROOT = "from envpool.assets import asset_root; print(asset_root('vizdoom'))"
+ASSET_ROOT = "from envpool.resolution import asset_root; print(asset_root('vizdoom'))"
 
 
 def test_no_package_and_no_store_is_a_missing_extra(run: Run) -> None:
@@ -171,7 +171,7 @@ def test_store_never_substitutes_for_other_siblings(run: Run, tmp_path: Path) ->
     """robotics also needs mujoco-core: a robotics store alone does not make the family usable."""
     store = tmp_path / "store"
     make_tree(store, family="robotics")
-    proc = run(code="from envpool.assets import asset_root; asset_root('robotics')", store=store)
+    proc = run(code="from envpool.resolution import asset_root; asset_root('robotics')", store=store)
     assert proc.returncode == 1
     assert "MissingExtraError" in proc.stderr and "mujoco-core" in proc.stderr
     assert f'pip install "envpool[robotics]=={VERSION}"' in proc.stderr

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.helpers import wheel_for_this_python
-from tools.common.artifacts import metadata
+from tools.common.distfile import artifact
 from tools.release.release_set import PACKAGES
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def test_core_wheel_files(wheelhouse: Path, repo_root: Path) -> None:
 
 def test_core_wheel_requires_dist(wheelhouse: Path, repo_root: Path) -> None:
     version = (repo_root / "VERSION").read_text().strip()
-    meta = metadata(_core_wheel(wheelhouse))
+    meta = artifact(_core_wheel(wheelhouse)).fields()
     assert meta["Version"] == [version]
     siblings = {p.distribution: p.extra for p in PACKAGES if p.extra}
     expected = {"numpy>=1.26", "gymnasium>=1.0", "platformdirs>=4", "filelock>=3.12"}

@@ -5,7 +5,8 @@ Packages, by job:
 - ``tools.release``: the release pipeline, in the order of its stages (see its docstring);
 - ``tools.assets``: asset sourcing for the data wheels (locks, fetch, staging, pruning);
 - ``tools.procgen_libs``: assembly of the Qt/ICU library wheel from locked upstream binaries;
-- ``tools.common``: the shared readers and helpers (ELF, wheel and sdist files);
+- ``tools.common``: one module per shared job (wheel and sdist files, ELF, sha256, subprocesses, the
+  package-index client);
 - ``tools.wad``: WAD test tooling (sanitizer and fuzz drivers, bad-WAD fixtures, doc frames);
 - ``tools.bench``: ``nox -s bench``.
 """

@@ -101,7 +101,7 @@ def test_num_envs_and_num_threads_bounds_fail_fast() -> None:
             envpool.make("CartPole-v1", **kwargs)  # type: ignore[arg-type]
         assert time.monotonic() - t0 < 0.5
     # The C++ pool checks the same bounds for callers that skip envpool.make.
-    from envpool.families import load_family
+    from envpool.resolution import load_family
 
     module = load_family("classic_control")
     assert module.MAX_NUM_ENVS == envpool.registration.MAX_NUM_ENVS
@@ -196,7 +196,7 @@ def test_allocation_failure_while_stepping_leaves_the_pool_unchanged() -> None:
 
 def _asset_copy(family: str, tmp_path: Path) -> Path:
     """A writable copy of a family's asset tree (large files linked, not copied)."""
-    from envpool.assets import asset_root
+    from envpool.resolution import asset_root
 
     src = asset_root(family)
     root = tmp_path / family
@@ -216,7 +216,7 @@ def _asset_copy(family: str, tmp_path: Path) -> Path:
 @pytest.mark.family("vizdoom")
 def test_family_init_and_asset_failures_leave_the_process_usable(tmp_path: Path) -> None:
     """A model MuJoCo rejects and a missing asset file: ValueError naming the file; no thread is left."""
-    from envpool.families import load_family
+    from envpool.resolution import load_family
 
     base = thread_count()
     robotics = _asset_copy("robotics", tmp_path)
@@ -249,7 +249,7 @@ def test_family_init_and_asset_failures_leave_the_process_usable(tmp_path: Path)
 )
 def test_model_numbers_are_range_checked(tmp_path: Path, option: str, key: str, allowed: str) -> None:
     """Numbers taken from the MJCF are range-checked: an error naming the file, the key and the range."""
-    from envpool.families import load_family
+    from envpool.resolution import load_family
 
     root = _asset_copy("robotics", tmp_path)
     xml = root / "hand" / "reach.xml"

@@ -35,7 +35,7 @@ mode = PLAYER
 @pytest.fixture
 def scenario(tmp_path: Path) -> Path:
     """An asset root whose my_way_home.cfg the test rewrites (the WADs are the installed ones)."""
-    from envpool.assets import asset_root
+    from envpool.resolution import asset_root
 
     src = asset_root("vizdoom")
     root = tmp_path / "assets"
@@ -47,7 +47,7 @@ def scenario(tmp_path: Path) -> Path:
 
 
 def _spec(root: Path) -> dict[str, Any]:
-    from envpool.families import load_family
+    from envpool.resolution import load_family
 
     options = {"asset_root": str(root), "frame_skip": 4, "height": 60, "width": 80}
     spec: dict[str, Any] = load_family("vizdoom").spec(TASK, options)
@@ -55,7 +55,7 @@ def _spec(root: Path) -> dict[str, Any]:
 
 
 def _pool(root: Path) -> Any:
-    from envpool.families import load_family
+    from envpool.resolution import load_family
 
     options = {"asset_root": str(root), "frame_skip": 4, "height": 60, "width": 80}
     return load_family("vizdoom").Pool(TASK, options, 1, 1, 1, [0])

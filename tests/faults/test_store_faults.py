@@ -54,7 +54,8 @@ def _nothing_visible(names: list[str], family: str) -> None:
 @pytest.mark.timeout(120, method="thread")
 @pytest.mark.family("vizdoom")
 def test_export_to_a_full_disk(tmp_path: Path) -> None:
-    from envpool.assets import locate, read_manifest
+    from envpool.manifest import read_manifest
+    from envpool.resolution import locate
 
     source = locate("vizdoom")
     need = sum(f.size for f in read_manifest(source.root).files) + (source.root / "manifest.json").stat().st_size
@@ -154,9 +155,9 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> str:
 @pytest.mark.timeout(180, method="thread")
 def test_every_fix_line_names_options_that_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from envpool import store
-    from envpool.assets import AssetSource, asset_families
-    from envpool.families import FAMILIES
+    from envpool.families import FAMILIES, asset_families
     from envpool.procgen_loader import _fix as procgen_fix
+    from envpool.resolution import AssetSource, store_source
     from envpool.robotics_loader import _fix as robotics_fix
 
     messages: dict[str, list[str]] = {"fetch": [], "export": [], "any": []}
@@ -175,8 +176,10 @@ def test_every_fix_line_names_options_that_exist(tmp_path: Path, monkeypatch: py
     other.mkdir(parents=True)
     other.joinpath("manifest.json").write_text('{"family": "vizdoom", "version": "0.0.1", "files": {}}')
     monkeypatch.setenv("ENVPOOL_ASSETS_PATH", str(tmp_path / "other"))
+    vizdoom_assets = FAMILIES["vizdoom"].asset_sibling
+    assert vizdoom_assets is not None
     with pytest.raises(envpool.VersionSkewError) as skew:
-        store.check_store("vizdoom", envpool.__version__)
+        store_source(FAMILIES["vizdoom"], vizdoom_assets)
     messages["any"].append(str(skew.value))
     monkeypatch.delenv("ENVPOOL_ASSETS_PATH")
     # Unwritable destinations and the doctor, through the CLI.

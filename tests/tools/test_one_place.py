@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tools import REPO
-from tools.common.artifacts import metadata
+from tools.common.distfile import artifact
 from tools.release import release_set
 from tools.release.release_set import MB, PACKAGES, PINS_FILE, excluded_libraries
 
@@ -183,6 +183,6 @@ def test_core_artifacts_carry_the_tables_pins(wheelhouse: Path) -> None:
     extras = release_set.optional_dependencies(version)
     expected = {f'{req}; extra == "{extra}"' for extra, reqs in extras.items() for req in reqs}
     for wheel in wheels:
-        meta = metadata(wheel)
+        meta = artifact(wheel).fields()
         assert set(meta.get("Provides-Extra", [])) == set(extras), wheel.name
         assert {r for r in meta.get("Requires-Dist", []) if "extra ==" in r} == expected, wheel.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -12,13 +11,10 @@ from tools.assets.lockfile import Artifact, LicenseFile, Lock, Member, load, loc
 from tools.assets.paths import cache_dir, package_dir
 from tools.assets.tasks import assets_of
 from tools.assets.tree import AssetError, ZipTree
+from tools.common.hashing import sha256_bytes, sha256_file
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def members_from(fspec: FamilySpec, zf: zipfile.ZipFile, artifact: str, roots: list[str]) -> list[Member]:
@@ -29,7 +25,9 @@ def members_from(fspec: FamilySpec, zf: zipfile.ZipFile, artifact: str, roots: l
         info = tree.infos[path]
         data = zf.read(info)
         out.append(
-            Member(artifact, info.filename, path, _sha(data), len(data), info.compress_size, fspec.license_of(path))
+            Member(
+                artifact, info.filename, path, sha256_bytes(data), len(data), info.compress_size, fspec.license_of(path)
+            )
         )
     return out
 
@@ -53,12 +51,12 @@ def generate(family: str, pkg_dir: Path | None = None, cache: Path | None = None
             data = zf.read(source)
             (pkg_dir / dest).parent.mkdir(parents=True, exist_ok=True)
             (pkg_dir / dest).write_bytes(data)
-            licenses.append(LicenseFile(dest, _sha(data), artifact.filename, source))
+            licenses.append(LicenseFile(dest, sha256_bytes(data), artifact.filename, source))
     upstream = {dest for _source, dest in fspec.upstream_licenses}
     for local in sorted((pkg_dir / "licenses").glob("*")):
         rel = local.relative_to(pkg_dir).as_posix()
         if local.is_file() and rel not in upstream:
-            licenses.append(LicenseFile(rel, _sha(local.read_bytes()), None, None))
+            licenses.append(LicenseFile(rel, sha256_file(local), None, None))
     lock = Lock(
         family=family,
         distribution=fspec.distribution,
@@ -102,7 +100,7 @@ def check(family: str, pkg_dir: Path | None = None, tasks_file: Path | None = No
         )
     for lic in lock.licenses:
         file = pkg_dir / lic.file
-        if not file.is_file() or _sha(file.read_bytes()) != lic.sha256:
+        if not file.is_file() or sha256_file(file) != lic.sha256:
             raise AssetError(f"{file}: missing or not the locked license text; {fix}")
     notes = []
     cached = cache_dir() / fspec.artifact_filename

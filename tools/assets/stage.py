@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import zipfile
@@ -15,6 +14,7 @@ from tools.assets.lockgen import check_roots, members_from
 from tools.assets.paths import STAGED, package_dir, staging_dir
 from tools.assets.tasks import assets_of
 from tools.assets.tree import AssetError
+from tools.common.hashing import sha256_bytes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,7 +46,7 @@ def stage_lock(lock: Lock, dest: Path, cache: Path | None = None, recompute: boo
                     data = zf.read(member.source)
                 except KeyError:
                     raise AssetError(f"member {member.path}: {member.source} is not in {art_name}") from None
-                got = hashlib.sha256(data).hexdigest()
+                got = sha256_bytes(data)
                 if got != member.sha256 or len(data) != member.size:
                     raise AssetError(
                         f"member {member.path} ({member.source} in {art_name}): sha256 mismatch: "
@@ -58,7 +58,7 @@ def stage_lock(lock: Lock, dest: Path, cache: Path | None = None, recompute: boo
             for lic in lock.licenses:
                 if lic.artifact != art_name or lic.source is None:
                     continue
-                got = hashlib.sha256(zf.read(lic.source)).hexdigest()
+                got = sha256_bytes(zf.read(lic.source))
                 if got != lic.sha256:
                     raise AssetError(f"license {lic.file} ({lic.source} in {art_name}): sha256 mismatch")
     shutil.rmtree(dest, ignore_errors=True)

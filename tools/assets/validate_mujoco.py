@@ -10,10 +10,10 @@ release set's mujoco-core pin (``MUJOCO_CORE`` in tools/release/release_set.py),
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import TYPE_CHECKING
 
 from tools.assets.tree import AssetError
+from tools.common import process
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,12 +47,7 @@ print(json.dumps(report))
 
 def validate(python: str, staged: Path, roots: list[str], files: list[str]) -> str:
     """Run the check with ``python``; returns a summary, raises AssetError on any failure."""
-    out = subprocess.run(
-        [python, "-c", _SCRIPT, str(staged), json.dumps(roots), json.dumps(files)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    out = process.run([python, "-c", _SCRIPT, str(staged), json.dumps(roots), json.dumps(files)])
     if out.returncode != 0:
         raise AssetError(f"mujoco check could not run with {python}: {out.stderr.strip()}")
     report = json.loads(out.stdout)

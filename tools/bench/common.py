@@ -6,14 +6,15 @@ import datetime as dt
 import os
 import platform
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import REPO
+from tools.common import process
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Mapping, Sequence
 
 CACHE = REPO / ".cache" / "bench"
@@ -65,24 +66,10 @@ def run(
     check: bool = True,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` capturing its output; on failure raise with the command and its stderr."""
+    """Run ``cmd`` capturing its output (``env`` laid over ours); on failure raise ProcessError (a RuntimeError)."""
     if log is not None:
         log.add(command_line(cmd))
-    full_env = None if env is None else {**os.environ, **env}
-    proc = subprocess.run(
-        [str(c) for c in cmd],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        raise RuntimeError(
-            f"command failed ({proc.returncode}): {command_line(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
-        )
-    return proc
+    return process.run(cmd, cwd=cwd, extra_env=env, check=check, timeout=timeout)
 
 
 def say(msg: str) -> None:

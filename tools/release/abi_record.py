@@ -10,9 +10,9 @@ same version whose fingerprint differs.
 from __future__ import annotations
 
 import json
-import zipfile
 from typing import TYPE_CHECKING, Any
 
+from tools.common.distfile import artifact
 from tools.release.release_set import PACKAGES, version
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ def library_manifest(out: Path) -> dict[str, Any]:
             f"the core records the ABI of {dist} {version()}, but {out} holds {found}: "
             "build it first with `nox -s build -- packages/procgen-libs`"
         )
-    with zipfile.ZipFile(wheels[0]) as zf:
-        (member,) = [n for n in zf.namelist() if n.endswith("/_manifest.json")]
-        data: dict[str, Any] = json.loads(zf.read(member))
+    wheel = artifact(wheels[0])
+    (member,) = [n for n in wheel.members() if n.endswith("/_manifest.json")]
+    data: dict[str, Any] = json.loads(wheel.read(member))
     if "abi" not in data:
         raise AbiRecordError(f"{wheels[0].name} has no ABI fingerprint in {member}: rebuild it")
     return data

@@ -27,9 +27,8 @@ in ``wheelhouse/.stamps/`` records the digest of its files and the artifacts it 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import functools
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from pathlib import Path
 from tools import REPO
 from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
+from tools.common import process
+from tools.common.hashing import sha256_stream
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
 from tools.release import abi_record, manylinux
 from tools.release.release_set import (
@@ -75,9 +76,8 @@ def sibling_libraries(package: Package, out: Path) -> list[str]:
     return [*excluded_libraries(package), *exclude_sonames(out)]
 
 
-def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
-    print("+ " + " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, env={**os.environ, **env} if env else None, cwd=cwd)
+#: a build step: echoed, its output shown as it runs, a failure stops the build (ProcessError)
+_run = functools.partial(process.run, echo=True, capture=False, check=True)
 
 
 #: The task registry decides which files the data wheels carry.
@@ -87,24 +87,21 @@ TASKS_FILE = "packages/core/src/envpool/tasks.py"
 def input_files(package: Package) -> list[Path]:
     """The files a package's build reads: its tracked and untracked-but-not-ignored files, VERSION, tools/."""
     extra = [TASKS_FILE] if package.kind == "data" else []
-    out = subprocess.run(
+    out = process.run(
         ["git", "ls-files", "-co", "--exclude-standard", "--", package.directory, "tools", "VERSION", *extra],
         cwd=REPO,
         check=True,
-        capture_output=True,
-        text=True,
     ).stdout.split()
     return sorted(REPO / p for p in out if (REPO / p).is_file())
 
 
 def input_digest(package: Package) -> str:
     """A digest of every input file's path and contents."""
-    h = hashlib.sha256()
-    for path in input_files(package):
-        h.update(str(path.relative_to(REPO)).encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return sha256_stream(
+        part
+        for path in input_files(package)
+        for part in (str(path.relative_to(REPO)).encode(), b"\0", path.read_bytes())
+    )
 
 
 def _stamp_path(out: Path, package: Package) -> Path:
@@ -203,7 +200,7 @@ def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path) -
             f"--config-setting=cmake.define.Qt5_DIR={qt5_dir()}",
             str(package.path),
         ],
-        env=zig_wrappers(env_python),
+        extra_env=zig_wrappers(env_python),
     )
     (wheel,) = raw.glob("*.whl")
     excludes = [arg for lib in sibling_libraries(package, out) for arg in ("--exclude", lib)]

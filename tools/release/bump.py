@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 from packaging.version import InvalidVersion, Version
 
 from tools import REPO
+from tools.common import process
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -95,18 +95,13 @@ def validate(new: str, current: str, root: Path, *, allow_downgrade: bool = Fals
 def _candidate_files(root: Path) -> Iterator[Path]:
     """Every file under ``root`` a drift scan reads: git-known files in a checkout, else a walk."""
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            check=True,
-        ).stdout
-        names = [n for n in out.decode("utf-8", "replace").split("\0") if n]
+        out = process.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root, check=True)
+        names = [n for n in out.stdout.split("\0") if n]
         paths = [root / n for n in names]
         if (root / ".git").exists():
             yield from (p for p in paths if not SKIP_DIRS.intersection(p.relative_to(root).parts))
             return
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, process.ProcessError):
         pass
     for p in sorted(root.rglob("*")):
         if not SKIP_DIRS.intersection(p.relative_to(root).parts):

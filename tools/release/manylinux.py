@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import tempfile
 from typing import TYPE_CHECKING
 
+from tools.common import process
 from tools.release.release_set import GLIBC_FLOOR, MANYLINUX_FLOOR
 
 if TYPE_CHECKING:
@@ -46,12 +46,7 @@ def auditwheel_show(wheel: Path) -> tuple[int, str, str]:
     (a library a sibling wheel provides is judged in that sibling's wheel).
     """
     with tempfile.TemporaryDirectory(prefix="auditwheel-ldpaths-") as empty:
-        res = subprocess.run(
-            [sys.executable, "-m", "auditwheel", "show", "--ldpaths", empty, str(wheel)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        res = process.run([sys.executable, "-m", "auditwheel", "show", "--ldpaths", empty, wheel])
     out = res.stdout + res.stderr
     text = " ".join(out.split())
     for pattern in _SHOW:

@@ -21,25 +21,26 @@ Needs root, debootstrap, chroot and mount (``apt-get install -y debootstrap``):
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.utils import parse_wheel_filename
 
 from tools import REPO
+from tools.common import process
+from tools.common.hashing import sha256_bytes
 from tools.release.release_set import CORE_MATRIX, CoreBuild
 from tools.release.thirdparty import OURS, runtime_requirements
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
+    from subprocess import CompletedProcess
 
 CACHE = REPO / ".cache"
 MIRROR = os.environ.get("ENVPOOL_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -118,7 +119,7 @@ def ensure_root(suite: str, cache: Path = CACHE) -> Path:
     tmp.parent.mkdir(parents=True, exist_ok=True)
     cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE)}", suite, str(tmp), MIRROR]
     print(f"minimal root: {' '.join(cmd)}", flush=True)
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    res = process.run(cmd, timeout=1800)
     if res.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ChrootError(
@@ -136,7 +137,7 @@ def ensure_root(suite: str, cache: Path = CACHE) -> Path:
 
 
 def _umount(point: Path) -> None:
-    subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)
+    process.run(["umount", "-l", point])
 
 
 @contextlib.contextmanager
@@ -154,14 +155,14 @@ def mounted(root: Path, binds: Mapping[str, Path]) -> Iterator[Path]:
             point.mkdir(parents=True, exist_ok=True)
             if point.is_mount():  # left over from an interrupted run
                 _umount(point)
-            subprocess.run(["mount", "--bind", str(src), str(point)], check=True)
+            process.run(["mount", "--bind", src, point], check=True)
             mounts.append(point)
-            subprocess.run(["mount", "-o", "remount,bind,ro", str(point)], check=True)
+            process.run(["mount", "-o", "remount,bind,ro", point], check=True)
         proc = root / "proc"
         proc.mkdir(exist_ok=True)
         if proc.is_mount():
             _umount(proc)
-        subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
+        process.run(["mount", "-t", "proc", "proc", proc], check=True)
         mounts.append(proc)
         yield root
     finally:
@@ -169,11 +170,9 @@ def mounted(root: Path, binds: Mapping[str, Path]) -> Iterator[Path]:
             _umount(point)
 
 
-def run(root: Path, *cmd: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run(root: Path, *cmd: str, check: bool = True, timeout: float = 900) -> CompletedProcess[str]:
     """Run ``cmd`` inside ``root`` (chroot, clean environment); raise ChrootError on failure when ``check``."""
-    res = subprocess.run(
-        ["chroot", str(root), *cmd], capture_output=True, text=True, env=CLEAN_ENV, timeout=timeout, check=False
-    )
+    res = process.run(["chroot", root, *cmd], env=CLEAN_ENV, timeout=timeout)
     if check and res.returncode != 0:
         raise ChrootError(f"chroot {root} {' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
     return res
@@ -211,8 +210,7 @@ def has_core_for(wheelhouse: Path, version: str, tag: str) -> bool:
 def _pip() -> list[str]:
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
-    uv = Path(sys.executable).parent / "uv"
-    exe = str(uv) if uv.is_file() else shutil.which("uv")
+    exe = process.tool("uv")
     if exe is None:
         raise ChrootError(f"neither pip nor uv is installed next to {sys.executable}: pip install pip")
     return [exe, "tool", "run", "--from", "pip", "pip"]
@@ -225,7 +223,7 @@ def fill_thirdparty(wheelhouse: Path, dest: Path, python: str, extra: Sequence[s
     nothing is downloaded when ``dest`` was filled for the same list already.
     """
     reqs = sorted({*runtime_requirements(wheelhouse), *extra})
-    key = hashlib.sha256(json.dumps([python, list(MANYLINUX), reqs]).encode()).hexdigest()
+    key = sha256_bytes(json.dumps([python, list(MANYLINUX), reqs]).encode())
     stamp = dest / f".filled-py{python.replace('.', '')}"
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
         return dest
@@ -234,7 +232,7 @@ def fill_thirdparty(wheelhouse: Path, dest: Path, python: str, extra: Sequence[s
     platforms = [a for tag in MANYLINUX for a in ("--platform", tag)]
     cmd = [*_pip(), "download", "--quiet", "--dest", str(dest), "--python-version", python]
     cmd += ["--only-binary=:all:", *platforms, *reqs]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    res = process.run(cmd)
     if res.returncode != 0:
         raise ChrootError(f"{' '.join(cmd)} failed; PyPI must be reachable:\n{res.stderr[-3000:]}")
     for path in dest.iterdir():  # our distributions come from the wheelhouse only

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 import urllib.error
@@ -36,9 +35,10 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from tools.assets.fetch import project_files, sha256_of
-from tools.assets.tree import AssetError
+from tools.common import process
 from tools.common.distfile import parse_artifact
+from tools.common.hashing import sha256_file
+from tools.common.index import client
 from tools.release import release_set
 
 #: Where each known upload endpoint's files are listed for installers (PEP 503 simple index).
@@ -102,21 +102,22 @@ def twine_upload(files: Sequence[Path], repository_url: str) -> None:
     """``python -m twine upload --non-interactive --repository-url URL FILES`` (raises PublishError on failure)."""
     cmd = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar"]
     cmd += ["--repository-url", repository_url, *map(str, files)]
-    print("+ " + " ".join(cmd), flush=True)
-    if subprocess.run(cmd, check=False).returncode != 0:
+    if process.run(cmd, capture=False, echo=True).returncode != 0:
         raise PublishError(f"twine upload to {repository_url} failed (its output is above)")
 
 
 def listed_files(index_url: str, distribution: str) -> dict[str, str | None]:
     """File name -> sha256 (None when the link carries none) of what the simple index lists for ``distribution``.
 
-    Empty when the index does not know the project. (tools.assets.fetch is the one index client.)
+    Empty when the index does not know the project. (tools.common.index is the one index client.)
     """
     try:
-        files = project_files(distribution, index_url, missing_ok=True)
-    except AssetError as exc:
+        files = client.list_files(client.choose_index(index_url), distribution)
+    except client.ProjectNotFound:
+        return {}
+    except client.IndexAccessError as exc:
         raise OSError(str(exc)) from None
-    return {name: sha for name, (_url, sha) in files.items()}
+    return {f.filename: f.sha256 for f in files}
 
 
 def _by_distribution(files: Sequence[Path]) -> dict[str, list[Path]]:
@@ -140,7 +141,7 @@ def not_yet_on_index(files: Sequence[Path], index_url: str, lister: Lister = lis
             if path.name not in listed:
                 todo.append(path)
                 continue
-            ours = sha256_of(path)
+            ours = sha256_file(path)
             if listed[path.name] not in (None, ours):
                 raise PublishError(
                     f"{index_url} already has a different {path.name} (sha256 {listed[path.name]}, ours {ours}): "

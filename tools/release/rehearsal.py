@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from tools.common import process
 from tools.release import install_matrix, minimal_root, publish, release_set, thirdparty
 from tools.release.install_matrix import OURS, PROBE, Outcome
 from tools.release.local_index import Index, index_server, seed_thirdparty
@@ -64,12 +64,7 @@ class Row:
 
 
 def _uv() -> str:
-    local = Path(sys.executable).parent / "uv"
-    return str(local) if local.is_file() else "uv"
-
-
-def _run(cmd: Sequence[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(cmd), capture_output=True, text=True, env=env, cwd="/", check=False, timeout=1800)
+    return process.tool("uv") or "uv"
 
 
 def installer_env(work: Path) -> dict[str, str]:
@@ -100,7 +95,7 @@ def listed(python: Path, installer: Installer, env: dict[str, str]) -> dict[str,
         cmd = [_uv(), "pip", "list", "--python", str(python), "--format", "json"]
     else:
         cmd = [str(python), "-m", "pip", "list", "--format", "json"]
-    proc = _run(cmd, env)
+    proc = process.run(cmd, env=env, cwd="/", timeout=1800)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-500:]}")
     return {canonicalize_name(d["name"]): d["version"] for d in json.loads(proc.stdout)}
@@ -151,7 +146,7 @@ def install_row(installer: Installer, extras: tuple[str, ...], index: Index, ver
     start = time.monotonic()
     try:
         python = install_matrix.make_venv(venv, installer)
-        proc = _run(install_cmd(python, installer, index.simple, req), env)
+        proc = process.run(install_cmd(python, installer, index.simple, req), env=env, cwd="/", timeout=1800)
         if proc.returncode != 0:
             outcome.problems.append(f"install failed: {proc.stderr.strip()[-800:]}")
         else:
@@ -196,7 +191,7 @@ def minimal_root_row(index: Index, version: str) -> Row:
                 report = json.loads(minimal_root.run(root, py, "-c", PROBE, "[]").stdout.strip().splitlines()[-1])
             finally:
                 shutil.rmtree(root / venv.lstrip("/"), ignore_errors=True)
-    except (minimal_root.ChrootError, subprocess.CalledProcessError, ValueError) as exc:
+    except (minimal_root.ChrootError, process.ProcessError, ValueError) as exc:
         return Row(step, False, time.monotonic() - start, str(exc)[-800:])
     bad = {f: r for f, r in report["families"].items() if r["status"] != "stepped"}
     detail = f"not stepped: {bad}" if bad else f"stepped {', '.join(report['families'])}"
@@ -209,7 +204,7 @@ def _failed_cleanly(installer: Installer, index: Index, req: str, work: Path, pa
     env = installer_env(work)
     try:
         python = install_matrix.make_venv(venv, installer)
-        proc = _run(install_cmd(python, installer, index.simple, req), env)
+        proc = process.run(install_cmd(python, installer, index.simple, req), env=env, cwd="/", timeout=1800)
         output = " ".join((proc.stdout + proc.stderr).split())
         ours = {n: v for n, v in listed(python, installer, env).items() if n in OURS}
     finally:
@@ -240,7 +235,7 @@ def siblings_first_row(wheelhouse: Path, third: Path, sibling: release_set.Packa
     step = f"window: siblings first, pip {req}; re-run publish"
     start = time.monotonic()
     with index_server(work, "window-siblings-first", third) as index:
-        proc = subprocess.run(_publish_cmd(wheelhouse, index, "--stop-after-stage", "1"), check=False)
+        proc = process.run(_publish_cmd(wheelhouse, index, "--stop-after-stage", "1"), capture=False)
         core = [f for f in publish.listed_files(index.simple, "envpool") if f.startswith("envpool-")]
         if proc.returncode != 0 or core:
             return Row(step, False, time.monotonic() - start, f"publish exited {proc.returncode}; core files {core}")
@@ -248,7 +243,7 @@ def siblings_first_row(wheelhouse: Path, third: Path, sibling: release_set.Packa
         if not ok:
             return Row(step, False, time.monotonic() - start, detail)
         # recovery: the same command again skips the listed siblings and uploads the core
-        proc = subprocess.run(_publish_cmd(wheelhouse, index), check=False)
+        proc = process.run(_publish_cmd(wheelhouse, index), capture=False)
         after = install_row("pip", (str(sibling.extra),), index, version, work)
     ok = proc.returncode == 0 and after.ok
     return Row(step, ok, time.monotonic() - start, f"{detail}; after the re-run: {after.detail}")
@@ -282,7 +277,7 @@ def table(rows: Sequence[Row]) -> str:
 def publish_row(wheelhouse: Path, index: Index) -> Row:
     """``python -m tools.release.publish`` of the whole wheelhouse to ``index``, as release.yml runs it against PyPI."""
     start = time.monotonic()
-    proc = subprocess.run(_publish_cmd(wheelhouse, index), check=False)
+    proc = process.run(_publish_cmd(wheelhouse, index), capture=False)
     detail = f"python -m tools.release.publish exited {proc.returncode}"
     return Row(
         "publish: tools.release.publish siblings -> wait -> core",

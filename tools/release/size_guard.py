@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.common.artifacts import is_artifact, members
+from tools.common.distfile import artifact, artifacts
 from tools.release.release_set import PYPI_FILE_LIMIT, WHEELHOUSE, package_of_artifact
 
 
@@ -42,7 +42,7 @@ class Row:
 def measure(path: Path) -> Row:
     """Size, budget and largest members of one artifact."""
     package = package_of_artifact(path.name)
-    files = sorted(members(path), key=lambda m: m.stored, reverse=True)[:5]
+    files = sorted(artifact(path).sizes(), key=lambda m: m.stored, reverse=True)[:5]
     return Row(
         path.name,
         path.stat().st_size,
@@ -73,7 +73,7 @@ def render(rows: list[Row]) -> str:
 
 def check(wheelhouse: Path) -> int:
     """Print the table; return the number of offending artifacts."""
-    paths = sorted(p for p in wheelhouse.iterdir() if is_artifact(p)) if wheelhouse.is_dir() else []
+    paths = [a.path for a in artifacts(wheelhouse)] if wheelhouse.is_dir() else []
     if not paths:
         print(f"size guard: no wheels or sdists in {wheelhouse}", file=sys.stderr)
         return 1

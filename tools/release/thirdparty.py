@@ -9,9 +9,7 @@ never taken from the index (any that a download brings along is deleted from the
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,7 +17,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tools import REPO
-from tools.common.artifacts import metadata
+from tools.common import process
+from tools.common.distfile import artifact
+from tools.common.hashing import sha256_bytes
 from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, THIRDPARTY, WHEELHOUSE
 
 CACHE = THIRDPARTY
@@ -30,7 +30,7 @@ def runtime_requirements(wheelhouse: Path) -> list[str]:
     """Third-party requirements of our wheels, for every extra, as plain requirement strings."""
     out: set[str] = set()
     for wheel in sorted(wheelhouse.glob("*.whl")):
-        meta = metadata(wheel)
+        meta = artifact(wheel).fields()
         extras = ["", *meta.get("Provides-Extra", [])]
         for line in meta.get("Requires-Dist", []):
             req = Requirement(line)
@@ -57,18 +57,19 @@ def test_requirements() -> list[str]:
 def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
     """Download what is missing into ``cache`` (a no-op when the requirement set is unchanged)."""
     reqs = sorted(set(runtime_requirements(wheelhouse) + test_requirements() + extra))
-    key = hashlib.sha256(json.dumps([sys.version_info[:2], reqs]).encode()).hexdigest()
+    key = sha256_bytes(json.dumps([sys.version_info[:2], reqs]).encode())
     stamp = cache / f".filled-py{sys.version_info[0]}{sys.version_info[1]}"
     if stamp.is_file() and stamp.read_text() == key:
         print(f"third-party cache {cache} is filled ({len(reqs)} requirements)")
         return
     cache.mkdir(parents=True, exist_ok=True)
     print(f"filling third-party cache {cache}: {len(reqs)} requirements", flush=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(cache), *reqs], check=True)
+    process.run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", cache, *reqs], capture=False, check=True)
     # Build wheels for anything only published as an sdist, so installs never build offline.
     for sdist in sorted(cache.glob("*.tar.gz")) + sorted(cache.glob("*.zip")):
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(cache), str(sdist)],
+        process.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", cache, sdist],
+            capture=False,
             check=True,
         )
         sdist.unlink()
@@ -93,7 +94,7 @@ def fill_pinned(wheelhouse: Path, cache: Path) -> None:
             platform = f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}_x86_64"
             cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
             cmd += ["--python-version", entry.python, "--platform", platform, "--dest", str(cache), *reqs]
-            subprocess.run(cmd, check=True)
+            process.run(cmd, capture=False, check=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from tools import REPO
+from tools.common import process
 from tools.release.release_set import GLIBC_FLOOR
 
 #: The zig compiler, from PyPI (its wheel carries the compiler and glibc stubs of every version).
@@ -36,13 +36,7 @@ class ToolchainError(RuntimeError):
 
 def _version_of(python: str) -> tuple[int, int] | None:
     try:
-        out = subprocess.run(
-            [python, "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        out = process.run([python, "-c", "import sys; print(*sys.version_info[:2])"], timeout=60)
     except OSError:
         return None
     if out.returncode != 0:
@@ -78,7 +72,7 @@ def zig_wrappers(python: Path) -> dict[str, str]:
     """``CC``/``CXX`` wrapper scripts around ``python -m ziglang`` (``python`` has ziglang installed)."""
     if _version_of(str(python)) is None:
         raise ToolchainError(f"{python} does not run")
-    check = subprocess.run([str(python), "-m", "ziglang", "version"], capture_output=True, text=True, check=False)
+    check = process.run([python, "-m", "ziglang", "version"])
     if check.returncode != 0:
         raise ToolchainError(
             f"the zig compiler is not installed in {python}: {python} -m pip install {ZIGLANG}\n{check.stderr.strip()}"

@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from tools import REPO
+from tools.common import process
 from tools.wad.sanitize import build
 
 SOURCES = REPO / "packages" / "core" / "cpp" / "vizdoom"
@@ -92,8 +92,7 @@ def run_libfuzzer(cxx: str, seconds: int, seeds: Path, work: Path) -> int:
         "-max_len=65536",
         f"-artifact_prefix={work}/",
     ]
-    print("+", " ".join(args), flush=True)
-    rc = subprocess.run(args, check=False).returncode
+    rc = process.run(args, capture=False, echo=True).returncode
     if rc != 0:
         report(work, "libFuzzer")
     return rc
@@ -131,7 +130,6 @@ def run_atheris(seconds: int, seeds: Path, work: Path) -> int:
     harness.write_text(ATHERIS_HARNESS)
     live = work / "corpus"
     live.mkdir(exist_ok=True)
-    env = dict(os.environ, FUZZ_WAD_FILE=str(work / "input.wad"))
     args = [
         sys.executable,
         str(harness),
@@ -143,8 +141,7 @@ def run_atheris(seconds: int, seeds: Path, work: Path) -> int:
         "-max_len=65536",
         f"-artifact_prefix={work}/",
     ]
-    print("+", " ".join(args), flush=True)
-    rc = subprocess.run(args, check=False, env=env).returncode
+    rc = process.run(args, capture=False, echo=True, extra_env={"FUZZ_WAD_FILE": str(work / "input.wad")}).returncode
     if rc != 0:
         report(work, "atheris")
     return rc

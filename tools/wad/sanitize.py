@@ -16,13 +16,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import REPO
+from tools.common import process
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -61,8 +61,7 @@ def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_
 
 def _compile(cmd: list[str], binary: Path) -> None:
     """Run one compiler command; a failure names the likely fix instead of a traceback."""
-    print("+", " ".join(cmd), flush=True)
-    rc = subprocess.run(cmd, check=False).returncode
+    rc = process.run(cmd, capture=False, echo=True).returncode
     if rc != 0:
         sanitizers = " ".join(f for f in cmd if f.startswith("-fsanitize="))
         raise SystemExit(
@@ -83,10 +82,8 @@ def build_engine(cxx: str, out: Path) -> Path:
 
 def run(binary: Path, args: Sequence[Path | int]) -> list[str]:
     """Run a driver with ``args``; return its output lines (raises if it fails)."""
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1", UBSAN_OPTIONS="print_stacktrace=1")
-    proc = subprocess.run(
-        [str(binary), *map(str, args)], check=False, capture_output=True, text=True, env=env, timeout=900
-    )
+    env = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
+    proc = process.run([binary, *map(str, args)], extra_env=env, timeout=900)
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0:

@@ -31,6 +31,9 @@ ENTRY = "tools.release.build_procgen_libs"
 #: Project files the sdist carries besides the tools modules.
 PROJECT_FILES = ("pyproject.toml", "README.md", "upstream.lock.json", "VERSION")
 PROJECT_DIRS = ("src", "backend")
+#: Files the tools load by path rather than import (tools/common/index.py: the core's index client),
+#: packed at the same place relative to tools/.
+LOADED_BY_PATH = ("packages/core/src/envpool/package_index.py",)
 #: The platforms the locked upstream binaries are for.
 PLATFORMS = {("Linux", "x86_64")}
 _EPOCH = 315532800  # 1980-01-01: fixed member times, so the same tree gives the same sdist bytes
@@ -93,7 +96,10 @@ def _sdist_members() -> list[tuple[str, Path]]:
             for p in sorted((HERE / d).rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
         ]
-    members += [(p.relative_to(root).as_posix(), p) for p in tools_closure(root)]
+    closure = tools_closure(root)
+    members += [(p.relative_to(root).as_posix(), p) for p in closure]
+    if root / "tools" / "common" / "index.py" in closure:
+        members += [(name, root / name) for name in LOADED_BY_PATH]
     missing = [name for name, path in members if not path.is_file()]
     if missing:
         raise RuntimeError(f"cannot pack the sdist, missing: {', '.join(missing)} (run `nox -s build` once)")

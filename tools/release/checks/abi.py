@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +23,8 @@ CORE_RECORD = "envpool/_procgen_abi.json"
 
 
 def _json_member(wheel: Artifact, suffix: str) -> dict[str, Any] | None:
-    with zipfile.ZipFile(wheel.path) as zf:
-        names = [n for n in zf.namelist() if n.endswith(suffix)]
-        return json.loads(zf.read(names[0])) if names else None
+    names = [n for n in wheel.members() if n.endswith(suffix)]
+    return json.loads(wheel.read(names[0])) if names else None
 
 
 def _library_wheel(ctx: Context) -> Artifact | None:
@@ -39,11 +37,11 @@ def _library_wheel(ctx: Context) -> Artifact | None:
 
 def recomputed_fingerprint(wheel: Artifact, manifest: dict[str, Any]) -> str:
     """The fingerprint of the libraries in ``wheel``, computed from the files themselves."""
-    with tempfile.TemporaryDirectory(prefix="abi-") as tmp, zipfile.ZipFile(wheel.path) as zf:
+    with tempfile.TemporaryDirectory(prefix="abi-") as tmp:
         libdir = Path(tmp)
-        for name in zf.namelist():
-            if "/lib/" in name and not name.endswith("/"):
-                (libdir / Path(name).name).write_bytes(zf.read(name))
+        for name in wheel.members():
+            if "/lib/" in name:
+                (libdir / Path(name).name).write_bytes(wheel.read(name))
         versions = dict(manifest["abi"]["library_versions"])
         return str(abi_fingerprint(libdir, versions)["fingerprint"])
 

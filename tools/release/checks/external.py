@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.common import process
 from tools.release import manylinux
 from tools.release.checks.base import Context, Status, fail, ok, skip
 from tools.release.release_set import MANYLINUX_FLOOR
@@ -24,18 +21,13 @@ CHECK_WHEEL_CONTENTS_IGNORE: dict[str, str] = {}
 PYDISTCHECK_IGNORE: dict[str, str] = {}
 
 
-def _tool(name: str) -> list[str] | None:
-    """How to run a console tool installed next to this Python, or on PATH."""
-    local = Path(sys.executable).parent / name
-    if local.is_file():
-        return [str(local)]
-    found = shutil.which(name)
-    return [found] if found else None
-
-
-def _run(cmd: list[str]) -> tuple[int, str]:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
+def _external(name: str, args: list[str]) -> tuple[int, str] | None:
+    """Run the console tool ``name`` with ``args``: (exit status, output), or None when it is not installed."""
+    exe = process.tool(name)
+    if exe is None:
+        return None
+    proc = process.run([exe, *args])
+    return proc.returncode, process.output(proc)
 
 
 def _missing(tool: str, dist: str) -> tuple[Status, str]:
@@ -49,10 +41,10 @@ def _tail(output: str, n: int = 6) -> str:
 
 def check_twine(ctx: Context, a: Artifact) -> tuple[Status, str]:
     """``twine check --strict``."""
-    cmd = _tool("twine")
-    if cmd is None:
+    done = _external("twine", ["check", "--strict", str(a.path)])
+    if done is None:
         return _missing("twine", "twine")
-    rc, out = _run([*cmd, "check", "--strict", str(a.path)])
+    rc, out = done
     return ok() if rc == 0 else fail(_tail(out))
 
 
@@ -60,11 +52,11 @@ def check_wheel_contents(ctx: Context, a: Artifact) -> tuple[Status, str]:
     """``check-wheel-contents`` with the documented ignores."""
     if a.kind != "wheel":
         return skip("not a wheel")
-    cmd = _tool("check-wheel-contents")
-    if cmd is None:
-        return _missing("check-wheel-contents", "check-wheel-contents")
     ignore = ["--ignore", ",".join(CHECK_WHEEL_CONTENTS_IGNORE)] if CHECK_WHEEL_CONTENTS_IGNORE else []
-    rc, out = _run([*cmd, *ignore, str(a.path)])
+    done = _external("check-wheel-contents", [*ignore, str(a.path)])
+    if done is None:
+        return _missing("check-wheel-contents", "check-wheel-contents")
+    rc, out = done
     return ok() if rc == 0 else fail(_tail(out))
 
 
@@ -73,13 +65,13 @@ def check_pydistcheck(ctx: Context, a: Artifact) -> tuple[Status, str]:
     pkg = ctx.package(a)
     if pkg is None:
         return skip("not in the release set")
-    cmd = _tool("pydistcheck")
-    if cmd is None:
-        return _missing("pydistcheck", "pydistcheck")
-    args = [*cmd, "--max-allowed-size-compressed", f"{pkg.budget}B"]
+    args = ["--max-allowed-size-compressed", f"{pkg.budget}B"]
     for code in PYDISTCHECK_IGNORE:
         args += ["--ignore", code]
-    rc, out = _run([*args, str(a.path)])
+    done = _external("pydistcheck", [*args, str(a.path)])
+    if done is None:
+        return _missing("pydistcheck", "pydistcheck")
+    rc, out = done
     if rc == 0:
         return ok(f"budget {pkg.budget} B")
     findings = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("1.") or "[" in ln]
@@ -98,7 +90,7 @@ def check_auditwheel(ctx: Context, a: Artifact) -> tuple[Status, str]:  # noqa: 
     over = [t for t, _ in claimed if not manylinux.within_floor(t)]
     if over:
         return fail(f"file name claims {'.'.join(over)}, newer than the release set's {MANYLINUX_FLOOR}")
-    if _tool("auditwheel") is None:
+    if process.tool("auditwheel") is None:
         return _missing("auditwheel", "auditwheel")
     rc, reported, out = manylinux.auditwheel_show(a.path)
     if rc != 0 or not reported:
@@ -116,8 +108,8 @@ def check_abi3audit(ctx: Context, a: Artifact) -> tuple[Status, str]:
     """``abi3audit --strict``: a stable-ABI wheel uses no symbol outside the limited API it claims."""
     if a.kind != "wheel" or "abi3" not in a.path.name.split("-")[-2]:
         return skip("not an abi3 wheel")
-    cmd = _tool("abi3audit")
-    if cmd is None:
+    done = _external("abi3audit", ["--strict", "--report", str(a.path)])
+    if done is None:
         return _missing("abi3audit", "abi3audit")
-    rc, out = _run([*cmd, "--strict", "--report", str(a.path)])
+    rc, out = done
     return ok("no ABI violations") if rc == 0 else fail(_tail(out))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -57,15 +56,7 @@ class Inventory:
 
 
 def _elf_members(wheel: Artifact) -> list[str]:
-    out = []
-    with zipfile.ZipFile(wheel.path) as zf:
-        for info in zf.infolist():
-            if info.is_dir() or ".so" not in PurePosixPath(info.filename).name:
-                continue
-            with zf.open(info) as fh:
-                if fh.read(4) == _ELF_MAGIC:
-                    out.append(info.filename)
-    return out
+    return [m for m in wheel.members() if ".so" in PurePosixPath(m).name and wheel.read(m)[:4] == _ELF_MAGIC]
 
 
 def _read_elf(wheel: Artifact, member: str, scratch: Path) -> Path:

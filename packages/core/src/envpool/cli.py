@@ -36,8 +36,7 @@ def _summary(exc: object) -> str:
 
 
 def _check_family(name: str, need_assets: bool = False) -> None:
-    from envpool.assets import asset_families
-    from envpool.families import FAMILIES
+    from envpool.families import FAMILIES, asset_families
 
     known = asset_families() if need_assets else sorted(FAMILIES)
     if name not in known:
@@ -62,7 +61,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def _sources(names: list[str]) -> list[tuple[str, object]]:
     """(family, AssetSource or the error locating it) for each name."""
-    from envpool.assets import locate
+    from envpool.resolution import locate
 
     out: list[tuple[str, object]] = []
     for name in names:
@@ -75,7 +74,9 @@ def _sources(names: list[str]) -> list[tuple[str, object]]:
 
 def cmd_assets_list(args: argparse.Namespace) -> int:
     """Each asset family: where its assets come from, or why there are none."""
-    from envpool.assets import AssetSource, asset_families, read_manifest
+    from envpool.families import asset_families
+    from envpool.manifest import read_manifest
+    from envpool.resolution import AssetSource
 
     rows: list[dict[str, Any]] = []
     for name, source in _sources(asset_families()):
@@ -111,7 +112,7 @@ def cmd_assets_list(args: argparse.Namespace) -> int:
 
 def cmd_assets_path(args: argparse.Namespace) -> int:
     """Print the asset root the runtime would use."""
-    from envpool.assets import locate
+    from envpool.resolution import locate
 
     _check_family(args.family, need_assets=True)
     print(locate(args.family).root)
@@ -120,7 +121,8 @@ def cmd_assets_path(args: argparse.Namespace) -> int:
 
 def cmd_assets_verify(args: argparse.Namespace) -> int:
     """Check every asset file's sha256 and size; name each missing or changed file."""
-    from envpool.assets import AssetSource, asset_families, verify
+    from envpool.families import asset_families
+    from envpool.resolution import AssetSource
 
     if args.family:
         _check_family(args.family, need_assets=True)
@@ -136,7 +138,7 @@ def cmd_assets_verify(args: argparse.Namespace) -> int:
                 print(f"{name}: skipped ({_summary(source)})")
             continue
         checked += 1
-        problems = verify(source, full=True)
+        problems = source.problems(full=True)
         if not problems:
             print(f"{name}: OK ({source.describe()})")
             continue
@@ -163,10 +165,11 @@ def _terminate_as_interrupt() -> None:
 def cmd_assets_export(args: argparse.Namespace) -> int:
     """Write a family's assets into a store directory."""
     from envpool import store
+    from envpool.export import export
 
     _terminate_as_interrupt()
     _check_family(args.family, need_assets=True)
-    result = store.export(args.family, Path(args.dir))
+    result = export(args.family, Path(args.dir))
     print(f"{args.family}: {result.action} {result.root}")
     print(f"use it with: export {store.ENV_VAR}={Path(args.dir).resolve()}")
     return EXIT_OK

@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from envpool._version import __version__
 from envpool.errors import BrokenInstallError, MissingExtraError, VersionSkewError
-from envpool.families import FAMILIES, Family, check_siblings, installed_version, load_family
+from envpool.families import FAMILIES, all_pins, installed_version
+from envpool.resolution import load, resolve
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from envpool.resolution import AssetSource
 
 _SO = re.compile(r"\.so(\.\d+)*$")
 
@@ -68,18 +71,12 @@ def python_info() -> dict[str, str]:
     }
 
 
-def _pins() -> dict[str, str]:
-    """Every sibling distribution with the exact version this envpool pins."""
-    pins: dict[str, str] = {"envpool": __version__}
-    for fam in FAMILIES.values():
-        for sib in fam.siblings:
-            pins[sib.distribution] = sib.version or __version__
-    return pins
-
-
 def distributions() -> list[dict[str, Any]]:
     """Every installed envpool distribution and pinned sibling: version, pin, whether it holds."""
-    pins = _pins()
+    try:
+        pins = all_pins()
+    except BrokenInstallError:  # no metadata of this envpool: its extras' pins are unknown
+        pins = {"envpool": __version__}
     rows = []
     seen = set()
     for dist in metadata.distributions():
@@ -150,20 +147,17 @@ class Owners:
         return "system"
 
 
-def _assets(family: Family) -> tuple[dict[str, str] | None, str | None, str]:
-    """(asset source, problem, fix) of an asset family whose siblings check out."""
-    from envpool.assets import asset_sibling, locate, verify
-
-    if asset_sibling(family) is None:
+def _assets(source: AssetSource | None) -> tuple[dict[str, str] | None, str | None, str]:
+    """(asset source, problem, fix) of a resolved family's assets, every sha256 checked."""
+    if source is None:
         return None, None, ""
-    source = locate(family.name)
     info = {
         "origin": source.origin,
         "version": source.version,
         "root": str(source.root),
         "distribution": source.distribution,
     }
-    problems = verify(source, full=True)
+    problems = source.problems(full=True)
     if problems:
         listed = "; ".join(str(p) for p in problems[:10])
         more = f"; ... and {len(problems) - 10} more" if len(problems) > 10 else ""
@@ -172,17 +166,20 @@ def _assets(family: Family) -> tuple[dict[str, str] | None, str | None, str]:
 
 
 def check_family(name: str, owners: Owners) -> FamilyReport:
-    """Check versions, assets, then load ``name`` and record the libraries it mapped."""
+    """Resolve ``name`` (versions, where its assets are), check every asset file, load it and record its libraries."""
     report = _check_family(name, owners)
-    report.needs_assets = any(s.import_name.startswith("envpool_assets_") for s in FAMILIES[name].siblings)
+    try:
+        report.needs_assets = FAMILIES[name].asset_sibling is not None
+    except BrokenInstallError:
+        report.needs_assets = False
     return report
 
 
 def _check_family(name: str, owners: Owners) -> FamilyReport:  # noqa: PLR0911 - one return per outcome
     family = FAMILIES[name]
     try:
-        check_siblings(family)
-        assets, problem, fix = _assets(family)
+        resolved = resolve(name, check_files=False)
+        assets, problem, fix = _assets(resolved.assets)
     except MissingExtraError as exc:
         return FamilyReport(name, "missing", str(exc), family.pip_line())
     except VersionSkewError as exc:
@@ -194,7 +191,7 @@ def _check_family(name: str, owners: Owners) -> FamilyReport:  # noqa: PLR0911 -
     reinstall = family.pip_line().replace("pip install ", "pip install --force-reinstall ", 1)
     before = set(mapped_libraries())
     try:
-        load_family(name)
+        load(resolved)
     except MissingExtraError as exc:
         return FamilyReport(name, "missing", str(exc), family.pip_line(), assets)
     except Exception as exc:

@@ -1,42 +1,66 @@
-"""Env families: which extension module implements each, and which extra it needs.
+"""Env families: which extension module implements each, which extra it needs, and that extra's pins.
 
-Nothing here imports a family's extension module until :func:`load_family` is called, so
+The distributions an extra needs and their exact versions are not written here: they are read at
+run time from the installed ``envpool`` distribution's own metadata (its ``Requires-Dist`` lines
+with ``extra == "<extra>"``), the pins the build wrote from the one table. Nothing here imports a
+family's extension module, and the metadata is read only when a family with an extra is used, so
 ``import envpool`` stays fast and works with only the core installed.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from envpool._version import __version__
-from envpool.errors import MissingExtraError, VersionSkewError
+from envpool.errors import BrokenInstallError
 
-if TYPE_CHECKING:
-    from types import ModuleType
+#: The prefix of the asset distributions: a sibling named so is a family's data, which a store may stand in for.
+ASSET_PREFIX = "envpool-assets-"
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;,]+)\s*;(.*)$")
+_EXTRA = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']""")
 
 
 @dataclass(frozen=True)
 class Sibling:
-    """A sibling distribution a family needs at run time."""
+    """A sibling distribution a family needs at run time, at its exact pinned version."""
 
     distribution: str  # name on the package index, e.g. "envpool-assets-vizdoom"
-    import_name: str  # its import package, e.g. "envpool_assets_vizdoom"
-    version: str | None = None  # exact version required; None means this envpool's version
+    version: str  # the exact version this envpool pins
+
+    @property
+    def import_name(self) -> str:
+        """Its import package, e.g. "envpool_assets_vizdoom" (used for the asset packages)."""
+        return re.sub(r"[-_.]+", "_", self.distribution).lower()
+
+    @property
+    def is_assets(self) -> bool:
+        """True for an ``envpool-assets-*`` distribution (data an asset store may stand in for)."""
+        return self.distribution.lower().startswith(ASSET_PREFIX)
 
 
 @dataclass(frozen=True)
 class Family:
-    """One env family: its extension module and what it needs installed."""
+    """One env family: its extension module and the extra that installs what it needs."""
 
     name: str
     module: str
     extra: str | None = None
-    siblings: tuple[Sibling, ...] = ()
-    #: "module:function" run after the sibling check and before the extension is imported, e.g. to
+    #: "module:function" run after the family resolved and before the extension is imported, e.g. to
     #: load shared libraries a sibling wheel provides; it raises BrokenInstallError when unusable
     preload: str | None = None
+
+    @property
+    def siblings(self) -> tuple[Sibling, ...]:
+        """The distributions the family's extra pins, asset distributions first (from envpool's metadata)."""
+        return () if self.extra is None else extra_pins(self.extra)
+
+    @property
+    def asset_sibling(self) -> Sibling | None:
+        """The family's asset distribution, if it has one."""
+        return next((s for s in self.siblings if s.is_assets), None)
 
     def pip_line(self) -> str:
         """The exact command that installs what this family needs."""
@@ -49,29 +73,9 @@ FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family("classic_control", "envpool._classic_control"),
-        Family(
-            "vizdoom",
-            "envpool._vizdoom",
-            extra="vizdoom",
-            siblings=(Sibling("envpool-assets-vizdoom", "envpool_assets_vizdoom"),),
-        ),
-        Family(
-            "robotics",
-            "envpool._robotics",
-            extra="robotics",
-            siblings=(
-                Sibling("envpool-assets-robotics", "envpool_assets_robotics"),
-                Sibling("mujoco-core", "mujoco", version="4.0.0"),
-            ),
-            preload="envpool.robotics_loader:preload",
-        ),
-        Family(
-            "procgen",
-            "envpool._procgen",
-            extra="procgen",
-            siblings=(Sibling("envpool-procgen-libs", "envpool_procgen_libs"),),
-            preload="envpool.procgen_loader:preload",
-        ),
+        Family("vizdoom", "envpool._vizdoom", extra="vizdoom"),
+        Family("robotics", "envpool._robotics", extra="robotics", preload="envpool.robotics_loader:preload"),
+        Family("procgen", "envpool._procgen", extra="procgen", preload="envpool.procgen_loader:preload"),
     )
 }
 
@@ -86,62 +90,59 @@ def installed_version(distribution: str) -> str | None:
         return None
 
 
-def check_siblings(family: Family) -> None:
-    """Raise MissingExtraError / VersionSkewError unless every sibling is installed at its pin.
+@functools.cache
+def _requirements() -> tuple[str, ...]:
+    """``Requires-Dist`` of the installed envpool distribution this package belongs to."""
+    from importlib import metadata
 
-    An asset store (``ENVPOOL_ASSETS_PATH``, see :mod:`envpool.store`) of the right version stands in
-    for a missing ``envpool-assets-*`` sibling; it never stands in for any other sibling.
-    """
-    for sib in family.siblings:
-        required = sib.version or __version__
-        found = installed_version(sib.distribution)
-        is_assets = sib.import_name.startswith("envpool_assets_")
-        hint = ""
-        if found is None and is_assets:
-            from envpool import store
-
-            if store.check_store(family.name, required):  # VersionSkewError for a store of another version
-                continue
-            hint = f"\n{store.missing_hint(family.name)}"
-        if found is None:
-            raise MissingExtraError(
-                f"the {family.name} family needs {sib.distribution}, which is not installed. "
-                f"Install it with:\n    {family.pip_line()}{hint}"
-            )
-        if found != required:
-            raise VersionSkewError(
-                f"the {family.name} family needs {sib.distribution}=={required} "
-                f"(envpool {__version__}), but {sib.distribution} {found} is installed. "
-                f"Fix it with:\n    {family.pip_line()}"
-            )
+    here = Path(__file__).resolve().parent
+    candidates = list(metadata.distributions(name="envpool"))
+    for dist in candidates:
+        if Path(str(dist.locate_file("envpool"))).resolve() == here:
+            return tuple(dist.requires or ())
+    for dist in candidates:
+        if dist.version == __version__:
+            return tuple(dist.requires or ())
+    found = ", ".join(sorted({d.version for d in candidates})) or "none"
+    raise BrokenInstallError(
+        f"envpool {__version__} has no installed metadata of its own (envpool metadata found: {found}), so the "
+        "versions its extras pin are unknown. Reinstall it with:\n"
+        f'    pip install --force-reinstall "envpool=={__version__}"'
+    )
 
 
-def run_preload(family: Family) -> None:
-    """Run the family's ``preload`` hook ("module:function"), if it has one."""
-    if family.preload is None:
-        return
-    module_name, _, function = family.preload.partition(":")
-    getattr(importlib.import_module(module_name), function)()
+@functools.cache
+def extra_pins(extra: str) -> tuple[Sibling, ...]:
+    """The ``name==version`` requirements of envpool's ``extra``, asset distributions first."""
+    pins = []
+    for line in _requirements():
+        match = _PIN.match(line)
+        if match and extra in _EXTRA.findall(match[3]):
+            pins.append(Sibling(re.sub(r"[-_.]+", "-", match[1]).lower(), match[2]))
+    if not pins:
+        raise BrokenInstallError(
+            f"the installed metadata of envpool {__version__} pins nothing for the extra [{extra}]. Reinstall "
+            f'it with:\n    pip install --force-reinstall "envpool[{extra}]=={__version__}"'
+        )
+    return tuple(sorted(pins, key=lambda s: not s.is_assets))
 
 
-_loaded: dict[str, ModuleType] = {}
+def all_pins() -> dict[str, str]:
+    """Every distribution this envpool pins exactly (itself included): name -> version."""
+    pins = {"envpool": __version__}
+    for family in FAMILIES.values():
+        pins.update((s.distribution, s.version) for s in family.siblings)
+    return pins
 
 
-def load_family(name: str) -> ModuleType:
-    """Check a family's siblings, then import and return its extension module."""
-    if name in _loaded:
-        return _loaded[name]
-    family = FAMILIES[name]
-    check_siblings(family)
-    run_preload(family)
-    try:
-        module = importlib.import_module(family.module)
-    except ModuleNotFoundError as exc:
-        if exc.name != family.module:
-            raise
-        raise MissingExtraError(
-            f"this envpool build has no {family.name} family (module {family.module} is missing). "
-            f"Reinstall with:\n    {family.pip_line()}"
-        ) from exc
-    _loaded[name] = module
-    return module
+def asset_families() -> list[str]:
+    """The names of the families that have assets."""
+    return [name for name, family in FAMILIES.items() if family.asset_sibling is not None]
+
+
+def family(name: str) -> Family:
+    """The family called ``name``; KeyError naming the known ones otherwise."""
+    found = FAMILIES.get(name)
+    if found is None:
+        raise KeyError(f"unknown family {name!r}; known families: {', '.join(sorted(FAMILIES))}")
+    return found

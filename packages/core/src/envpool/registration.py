@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from envpool.errors import UnknownEnvError
-from envpool.families import FAMILIES, load_family
+from envpool.families import FAMILIES
 from envpool.tasks import TASKS, OptionValue, Task
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import gymnasium
 
     from envpool.gymnasium_pool import GymnasiumEnvPool
+    from envpool.resolution import Resolved
 
 _BY_ID: dict[str, Task] = {t.task_id: t for t in TASKS}
 _UINT64 = 1 << 64
@@ -139,13 +142,12 @@ class EnvSpec:
         }
 
 
-def _native_options(task: Task, options: Mapping[str, OptionValue]) -> dict[str, OptionValue]:
+def _native_options(task: Task, options: Mapping[str, OptionValue], resolved: Resolved) -> dict[str, OptionValue]:
     """The options passed to C++: the user's, plus ``asset_root`` for families with assets."""
     native = dict(options)
     if task.assets:
-        from envpool.assets import asset_root
-
-        native["asset_root"] = str(asset_root(task.family))
+        assert resolved.assets is not None  # a family whose tasks read assets resolves with them
+        native["asset_root"] = str(resolved.assets.root)
     return native
 
 
@@ -158,6 +160,21 @@ def make_spec(
     **options: Any,
 ) -> EnvSpec:
     """Validate a configuration and describe the env ``make`` would build from it."""
+    return _spec_and_module(
+        task_id, num_envs=num_envs, batch_size=batch_size, num_threads=num_threads, seed=seed, options=options
+    )[0]
+
+
+def _spec_and_module(
+    task_id: str,
+    *,
+    num_envs: int,
+    batch_size: int | None,
+    num_threads: int | None,
+    seed: int | Sequence[int],
+    options: Mapping[str, Any],
+) -> tuple[EnvSpec, ModuleType]:
+    """The spec of ``make_spec`` and the family's extension module; the family is resolved once."""
     task = _task(task_id)
     num_envs = _positive_int("num_envs", num_envs, MAX_NUM_ENVS)
     batch_size = num_envs if batch_size is None else _positive_int("batch_size", batch_size)
@@ -168,18 +185,31 @@ def make_spec(
     num_threads = _positive_int("num_threads", num_threads, MAX_NUM_THREADS)
     seeds = _seeds(seed, num_envs)
     opts = _options(task, options)
-    module = load_family(task.family)
-    native_opts = _native_options(task, opts)
+    from envpool import resolution  # on first use only: ``import envpool`` stays light
+
+    resolved = resolution.resolve(task.family, check_files=bool(task.assets))
+    module = resolution.load(resolved)
+    native_opts = _native_options(task, opts, resolved)
     raw = module.spec(task.task_id, native_opts)
-    return EnvSpec(task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts)
+    spec = EnvSpec(task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts)
+    return spec, module
 
 
-def make_gymnasium(task_id: str, **kwargs: Any) -> GymnasiumEnvPool:
+def make_gymnasium(
+    task_id: str,
+    num_envs: int = 1,
+    batch_size: int | None = None,
+    num_threads: int | None = None,
+    seed: int | Sequence[int] = 42,
+    **options: Any,
+) -> GymnasiumEnvPool:
     """Make a batched env with gymnasium's spaces and ``(obs, reward, terminated, truncated, info)``."""
-    spec = make_spec(task_id, **kwargs)
+    spec, module = _spec_and_module(
+        task_id, num_envs=num_envs, batch_size=batch_size, num_threads=num_threads, seed=seed, options=options
+    )
     from envpool.gymnasium_pool import GymnasiumEnvPool
 
-    return GymnasiumEnvPool(spec, load_family(spec.family))
+    return GymnasiumEnvPool(spec, module)
 
 
 def make(task_id: str, env_type: str = "gymnasium", **kwargs: Any) -> GymnasiumEnvPool:

@@ -3,8 +3,9 @@
 Layout of a store directory: ``<store>/<family>/manifest.json`` plus the files the manifest lists,
 exactly as inside the asset package (see the asset contract). ``ENVPOOL_ASSETS_PATH`` names one or
 more stores (separated by ``os.pathsep``); the fetch cache of this envpool version is searched after
-them. The runtime only reads stores; :func:`publish` (used by ``envpool assets export`` and
-``envpool assets fetch``) is the one writer, and it never replaces a good tree.
+them. The runtime only reads stores (:mod:`envpool.resolution` checks the version of the tree it
+finds); :func:`publish` (used by ``envpool assets export`` and ``envpool assets fetch``) is the one
+writer, and it never replaces a good tree.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envpool._version import __version__
-from envpool.errors import BrokenInstallError, EnvpoolError, VersionSkewError
+from envpool.errors import BrokenInstallError, EnvpoolError
+from envpool.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 ENV_VAR = "ENVPOOL_ASSETS_PATH"
 CACHE_ENV_VAR = "ENVPOOL_CACHE_DIR"
-MANIFEST = "manifest.json"
 
 
 class StoreWriteError(EnvpoolError, OSError):
@@ -106,24 +107,6 @@ def find(family: str) -> StoreEntry | None:
                 )
             return StoreEntry(store, family, str(data["version"]))
     return None
-
-
-def check_store(family: str, required: str) -> bool:
-    """True when a store holds ``family`` at ``required``; raise VersionSkewError for another version.
-
-    Called by :func:`envpool.families.check_siblings` when the asset distribution is not installed.
-    """
-    entry = find(family)
-    if entry is None:
-        return False
-    if entry.version != required:
-        raise VersionSkewError(
-            f"the {family} family needs assets version {required} (envpool {__version__}), but the asset "
-            f"store {entry.root} holds version {entry.version} (found through {ENV_VAR} or the fetch cache). "
-            f"Fix it with one of:\n    envpool assets fetch {family} --dest DIR   (then {ENV_VAR}=DIR)\n"
-            f'    pip install "envpool[{family}]=={__version__}"'
-        )
-    return True
 
 
 def missing_hint(family: str) -> str:
@@ -297,42 +280,3 @@ def publish(
         return PublishResult(target, "replaced" if replacing else "written")
     finally:
         lock.release()
-
-
-def export(family: str, dest: Path, log: Callable[[str], None] = stderr_log) -> PublishResult:
-    """Write ``family``'s assets (from wherever the runtime finds them) into the store ``dest``.
-
-    The source must verify (every sha256) first; the copy is verified again before it appears.
-    """
-    from envpool.assets import locate, read_manifest, verify, verify_tree
-
-    source = locate(family)
-    problems = verify(source, full=True)
-    if problems:
-        listed = "; ".join(str(p) for p in problems[:5])
-        raise BrokenInstallError(
-            f"refusing to export broken {family} assets ({source.describe()}): {listed}. Fix: {source.fix()}"
-        )
-    manifest = read_manifest(source.root)
-
-    def populate(tree: Path) -> None:
-        for entry in manifest.files:
-            target = tree / entry.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source.root / entry.path, target)
-        shutil.copyfile(source.root / MANIFEST, tree / MANIFEST)
-
-    def is_good(root: Path) -> list[str]:
-        return [str(p) for p in verify_tree(root, family, source.version, full=True)]
-
-    need = sum(entry.size for entry in manifest.files) + (source.root / MANIFEST).stat().st_size
-    return publish(
-        dest,
-        family,
-        source.version,
-        populate=populate,
-        is_good=is_good,
-        log=log,
-        retry=export_retry(family),
-        need_bytes=need,
-    )
