@@ -1,4 +1,5 @@
-// The three DoomNav tasks on top of World (engine.h).
+// The DoomNav scenarios on top of World (engine.h): which one a task plays, on which files, is
+// given by its parameters from the task table (envpool/tasks.py).
 #include "tasks.h"
 
 #include <algorithm>
@@ -197,14 +198,28 @@ double CfgNumber(const Cfg& cfg, const std::string& key, double fallback) {
   return it == cfg.end() ? fallback : it->second.number;
 }
 
+// What every scenario reads from the config: the options, and the files and map the task table
+// (envpool/tasks.py) names: "iwad" (textures, palette), "map_wad" (default: the IWAD) holding map
+// "map", and an optional scenario "cfg" (rewards, time limit). Paths are resolved against asset_root.
 struct Common {
-  std::string root;
   int frame_skip = 4, height = 120, width = 160;
+  std::string iwad, map_wad, map, cfg;  // cfg is empty when the task has none
 };
+
+std::string Asset(const Config& c, const std::string& key) {
+  const std::string root = c.String("asset_root", "");
+  if (root.empty())
+    throw std::invalid_argument("the vizdoom family needs option 'asset_root' (envpool.make passes it from the "
+                                "installed envpool-assets-vizdoom package)");
+  const std::string rel = c.Param<std::string>(key);
+  if (rel.empty() || rel.size() > 4096 || rel.find('\0') != std::string::npos)
+    throw std::invalid_argument("task parameter '" + key + "' must be a file path below asset_root, got '" +
+                                Printable(rel) + "'");
+  return root + "/" + rel;
+}
 
 Common ReadCommon(const Config& c) {
   Common o;
-  o.root = c.String("asset_root", "");
   o.frame_skip = static_cast<int>(c.Int("frame_skip", 4));
   o.height = static_cast<int>(c.Int("height", 120));
   o.width = static_cast<int>(c.Int("width", 160));
@@ -213,15 +228,23 @@ Common ReadCommon(const Config& c) {
   if (o.height < 16 || o.height > 1024 || o.width < 16 || o.width > 1024)
     throw std::invalid_argument("height and width must be in [16, 1024], got " + std::to_string(o.height) + "x" +
                                 std::to_string(o.width));
+  o.map = c.Param<std::string>("map");
+  bool lump_name = !o.map.empty() && o.map.size() <= 8;
+  for (char ch : o.map) {
+    const auto u = static_cast<unsigned char>(ch);
+    lump_name = lump_name && (std::isupper(u) || std::isdigit(u) || ch == '_');
+  }
+  if (!lump_name)
+    throw std::invalid_argument("task parameter 'map' must be a map lump name (1 to 8 of A-Z, 0-9, _), got '" +
+                                Printable(o.map) + "'");
+  o.iwad = Asset(c, "iwad");
+  o.map_wad = c.Has("map_wad") ? Asset(c, "map_wad") : o.iwad;
+  o.cfg = c.Has("cfg") ? Asset(c, "cfg") : "";
   return o;
 }
 
-std::string Asset(const Common& o, const std::string& rel) {
-  if (o.root.empty())
-    throw std::invalid_argument("the vizdoom family needs option 'asset_root' (envpool.make passes it from the "
-                                "installed envpool-assets-vizdoom package)");
-  return o.root + "/" + rel;
-}
+// The task's scenario .cfg, validated; empty when the task has none (CfgNumber gives the defaults).
+Cfg ScenarioCfg(const Common& o) { return o.cfg.empty() ? Cfg{} : ReadCfg(o.cfg); }
 
 const ThingDef* FindThing(const Level& lv, int type) {
   for (const auto& t : lv.things)
@@ -286,14 +309,12 @@ class DoomNav : public Env {
 // green armor; living_reward (from the cfg) every tic.
 class MyWayHome : public DoomNav {
  public:
-  static constexpr const char* kMap = "scenarios/my_way_home.wad";
-  static constexpr const char* kCfg = "scenarios/my_way_home.cfg";
-
   MyWayHome(const Common& o, std::shared_ptr<const Level> lv, const std::string& map_path, double living)
       : DoomNav(o, std::move(lv), map_path), living_(living) {
     goal_ = FindThing(world_.level(), kGreenArmor);
     if (goal_ == nullptr)
-      throw std::invalid_argument(map_path + ": map MAP01 has no green armor (thing type 2018) to use as the goal");
+      throw std::invalid_argument(map_path + ": map " + world_.level().map_name +
+                                  " has no green armor (thing type 2018) to use as the goal");
     for (const auto& t : world_.level().things)
       if (t.type == kMapSpot) spots_.push_back(&t);
   }
@@ -358,9 +379,6 @@ std::pair<int, int> FloorDamage(MapFormat f, int special) {
 // start and one more every 30 tics; living_reward every tic, -death_penalty and the end at 0 health.
 class HealthGathering : public DoomNav {
  public:
-  static constexpr const char* kMap = "scenarios/health_gathering.wad";
-  static constexpr const char* kCfg = "scenarios/health_gathering.cfg";
-
   HealthGathering(const Common& o, std::shared_ptr<const Level> lv, const std::string& map_path, double living,
                   double death)
       : DoomNav(o, std::move(lv), map_path), living_(living), death_(death) {
@@ -409,8 +427,8 @@ class HealthGathering : public DoomNav {
   double minx_, maxx_, miny_, maxy_;
 };
 
-// Freedoom2 MAP01: start at the player 1 start; +1 and the end on reaching an exit line.
-class Map01 : public DoomNav {
+// reach_exit (Freedoom2 MAP01): start at the player 1 start; +1 and the end on reaching an exit line.
+class ReachExit : public DoomNav {
  public:
   using DoomNav::DoomNav;
 
@@ -425,26 +443,41 @@ class Map01 : public DoomNav {
   }
 };
 
-constexpr int kMyWayHomeTimeout = 2100;  // tics, overridden by the cfg's episode_timeout
-constexpr int kMap01Timeout = 10500;     // 5 minutes of 35 Hz tics
-
-int TimeoutTics(const std::string& task_id, const Common& o) {
-  if (task_id == "DoomNav-Freedoom2Map01-v0") return kMap01Timeout;
-  const char* cfg = task_id == "DoomNav-MyWayHome-v0" ? MyWayHome::kCfg : HealthGathering::kCfg;
-  std::string path = Asset(o, cfg);
-  return static_cast<int>(CfgNumber(ReadCfg(path), "episodetimeout", kMyWayHomeTimeout));
+std::unique_ptr<Env> MakeMyWayHome(const Common& o) {
+  const double living = CfgNumber(ScenarioCfg(o), "livingreward", -0.0001);
+  return std::make_unique<MyWayHome>(o, LoadLevel(o.iwad, o.map_wad, o.map, {kGreenArmor}), o.map_wad, living);
 }
 
-void CheckTask(const std::string& task_id) {
-  if (task_id != "DoomNav-MyWayHome-v0" && task_id != "DoomNav-HealthGathering-v0" &&
-      task_id != "DoomNav-Freedoom2Map01-v0")
-    throw std::invalid_argument("vizdoom has no task '" + task_id + "'");
+std::unique_ptr<Env> MakeHealthGathering(const Common& o) {
+  const Cfg cfg = ScenarioCfg(o);
+  const double living = CfgNumber(cfg, "livingreward", 1), death = CfgNumber(cfg, "deathpenalty", 100);
+  return std::make_unique<HealthGathering>(o, LoadLevel(o.iwad, o.map_wad, o.map, {kMedikit}), o.map_wad, living,
+                                           death);
+}
+
+std::unique_ptr<Env> MakeReachExit(const Common& o) {
+  return std::make_unique<ReachExit>(o, LoadLevel(o.iwad, o.map_wad, o.map, {}), o.map_wad);
+}
+
+struct Scenario {
+  int timeout_tics;  // unless the cfg sets episode_timeout
+  std::unique_ptr<Env> (*make)(const Common&);
+};
+
+// The rules, by the task parameter "scenario" (envpool/tasks.py names one per task).
+const Scenario& FindScenario(const Config& c) {
+  static const std::map<std::string, Scenario> scenarios = {
+      {"my_way_home", {2100, &MakeMyWayHome}},
+      {"health_gathering", {2100, &MakeHealthGathering}},
+      {"reach_exit", {10500, &MakeReachExit}},  // 5 minutes of 35 Hz tics
+  };
+  return Lookup(scenarios, "vizdoom scenario", c.Param<std::string>("scenario"));
 }
 
 }  // namespace
 
-EnvSpec TaskSpec(const std::string& task_id, const Config& config) {
-  CheckTask(task_id);
+EnvSpec TaskSpec(const std::string&, const Config& config) {
+  const Scenario& scenario = FindScenario(config);
   const Common o = ReadCommon(config);
   EnvSpec s;
   FieldSpec f;
@@ -456,27 +489,14 @@ EnvSpec TaskSpec(const std::string& task_id, const Config& config) {
   s.obs.push_back(f);
   s.action.discrete = true;
   s.action.n = kNumActions;
-  const int tics = TimeoutTics(task_id, o);
+  const int tics = static_cast<int>(CfgNumber(ScenarioCfg(o), "episodetimeout", scenario.timeout_tics));
   s.max_episode_steps = (tics + o.frame_skip - 1) / o.frame_skip;
   return s;
 }
 
-std::unique_ptr<Env> MakeTask(const std::string& task_id, const Config& config) {
-  CheckTask(task_id);
-  const Common o = ReadCommon(config);
-  const std::string iwad = Asset(o, "freedoom2.wad");
-  if (task_id == "DoomNav-MyWayHome-v0") {
-    const std::string map = Asset(o, MyWayHome::kMap), cfgp = Asset(o, MyWayHome::kCfg);
-    const double living = CfgNumber(ReadCfg(cfgp), "livingreward", -0.0001);
-    return std::make_unique<MyWayHome>(o, LoadLevel(iwad, map, "MAP01", {kGreenArmor}), map, living);
-  }
-  if (task_id == "DoomNav-HealthGathering-v0") {
-    const std::string map = Asset(o, HealthGathering::kMap), cfgp = Asset(o, HealthGathering::kCfg);
-    auto cfg = ReadCfg(cfgp);
-    return std::make_unique<HealthGathering>(o, LoadLevel(iwad, map, "MAP01", {kMedikit}), map,
-                                             CfgNumber(cfg, "livingreward", 1), CfgNumber(cfg, "deathpenalty", 100));
-  }
-  return std::make_unique<Map01>(o, LoadLevel(iwad, iwad, "MAP01", {}), iwad);
+std::unique_ptr<Env> MakeTask(const std::string&, const Config& config) {
+  const Scenario& scenario = FindScenario(config);
+  return scenario.make(ReadCommon(config));
 }
 
 }  // namespace envpool::vizdoom

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from envpool.errors import UnknownEnvError
 from envpool.families import FAMILIES, load_family
-from envpool.tasks import TASKS, OptionValue, Task
+from envpool.tasks import TASKS, OptionValue, ParamValue, Task
 
 if TYPE_CHECKING:
     import gymnasium
@@ -104,7 +104,7 @@ class EnvSpec:
     seeds: tuple[int, ...]
     options: Mapping[str, OptionValue]
     raw: Mapping[str, Any]  # the spec reported by the C++ family
-    native_options: Mapping[str, OptionValue]  # what the C++ family receives: options + asset_root
+    native_options: Mapping[str, ParamValue]  # what the C++ family receives (see native_options())
 
     @property
     def max_episode_steps(self) -> int:
@@ -139,14 +139,30 @@ class EnvSpec:
         }
 
 
-def _native_options(task: Task, options: Mapping[str, OptionValue]) -> dict[str, OptionValue]:
-    """The options passed to C++: the user's, plus ``asset_root`` for families with assets."""
-    native = dict(options)
+def _native(
+    task: Task, options: Mapping[str, OptionValue], root: str | os.PathLike[str] | None
+) -> dict[str, ParamValue]:
+    native = task.native(options)
     if task.assets:
-        from envpool.assets import asset_root
+        if root is None:
+            from envpool.assets import asset_root
 
-        native["asset_root"] = str(asset_root(task.family))
+            root = asset_root(task.family)
+        native["asset_root"] = str(root)
     return native
+
+
+def native_options(
+    task_id: str, options: Mapping[str, Any] | None = None, asset_root: str | os.PathLike[str] | None = None
+) -> dict[str, ParamValue]:
+    """The config a family's extension module takes for ``task_id`` (its ``spec`` and ``Pool``).
+
+    That is the task's fixed parameters and asset paths from envpool/tasks.py, ``options`` checked
+    against the task's and completed with their defaults, and, for a family with assets,
+    ``asset_root``: by default the installed asset package's root.
+    """
+    task = _task(task_id)
+    return _native(task, _options(task, options or {}), asset_root)
 
 
 def make_spec(
@@ -169,7 +185,7 @@ def make_spec(
     seeds = _seeds(seed, num_envs)
     opts = _options(task, options)
     module = load_family(task.family)
-    native_opts = _native_options(task, opts)
+    native_opts = _native(task, opts, None)
     raw = module.spec(task.task_id, native_opts)
     return EnvSpec(task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts)
 
@@ -208,4 +224,5 @@ __all__ = [
     "make",
     "make_gymnasium",
     "make_spec",
+    "native_options",
 ]
