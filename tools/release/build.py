@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from tools import REPO
+from tools.assets.tasks import TASKS_FILE
 from tools.assets.tree import AssetError
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
 from tools.release import manylinux
@@ -67,13 +68,9 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = N
     subprocess.run(cmd, check=True, env={**os.environ, **env} if env else None, cwd=cwd)
 
 
-#: The task registry decides which files the data wheels carry.
-TASKS_FILE = "packages/core/src/envpool/tasks.py"
-
-
 def input_files(package: Package) -> list[Path]:
     """The files a package's build reads: its tracked and untracked-but-not-ignored files, VERSION, tools/."""
-    extra = [TASKS_FILE] if package.kind == "data" else []
+    extra = [str(TASKS_FILE)] if package.kind == "data" else []  # the task table decides the data wheels' files
     out = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "--", package.directory, "tools", "VERSION", *extra],
         cwd=REPO,
