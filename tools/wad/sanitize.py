@@ -64,7 +64,7 @@ def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_
 def build_engine(cxx: str, out: Path) -> Path:
     """Compile the reader, engine and tasks with engine_check.cpp and the sanitizers; return the binary."""
     binary = out / "engine_check_asan"
-    sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "tasks.cpp", "engine_check.cpp")]
+    sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "cfg.cpp", "tasks.cpp", "engine_check.cpp")]
     cmd = [cxx, *FLAGS, "-I", str(SOURCES), "-I", str(SOURCES.parent), *map(str, sources), "-o", str(binary)]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
