@@ -169,8 +169,7 @@ def sanitize(session: nox.Session) -> None:
     session.install("--no-index", "--find-links", str(WHEELHOUSE), "--no-deps", assets.distribution)
     code = f"import {assets.import_name} as a; print(a.root())"
     root = str(session.run("python", "-c", code, silent=True)).strip()
-    wads = [f"{root}/freedoom2.wad", f"{root}/scenarios/my_way_home.wad", f"{root}/scenarios/health_gathering.wad"]
-    session.run("python", "-m", "tools.wad.sanitize", *wads, "--assets", root, *session.posargs)
+    session.run("python", "-m", "tools.wad.sanitize", "--assets", root, *session.posargs)
 
 
 @nox.session(default=False)

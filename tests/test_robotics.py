@@ -169,10 +169,11 @@ def asset_copy(tmp_path: Path) -> Path:
 
 
 def _pool(root: Path, task_id: str = "FetchReach-v4") -> Any:
+    from envpool.registration import native_options
     from envpool.resolution import load_family
 
     module = load_family("robotics")
-    return module.Pool(task_id, {"reward_type": "sparse", "asset_root": str(root)}, 1, 1, 1, [0])
+    return module.Pool(task_id, native_options(task_id, {"reward_type": "sparse"}, asset_root=root), 1, 1, 1, [0])
 
 
 def test_missing_model_file(asset_copy: Path) -> None:

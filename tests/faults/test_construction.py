@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import envpool
+from envpool.registration import native_options
 from tests.faults.child import TASKS, run_child, script, settled_thread_count, thread_count
 
 FAMILIES = [pytest.param(name, marks=pytest.mark.family(name)) for name in TASKS]
@@ -107,10 +108,10 @@ def test_num_envs_and_num_threads_bounds_fail_fast() -> None:
     assert module.MAX_NUM_ENVS == envpool.registration.MAX_NUM_ENVS
     assert module.MAX_NUM_THREADS == envpool.registration.MAX_NUM_THREADS
     with pytest.raises(ValueError, match=r"num_threads must be in \[1, 1024\], got 5000"):
-        module.Pool("CartPole-v1", {}, 1, 1, 5000, [0])
+        module.Pool("CartPole-v1", native_options("CartPole-v1"), 1, 1, 5000, [0])
     n = module.MAX_NUM_ENVS + 1
     with pytest.raises(ValueError, match=r"num_envs must be in \[1, 1048576\]"):
-        module.Pool("CartPole-v1", {}, n, 1, 1, [0] * n)
+        module.Pool("CartPole-v1", native_options("CartPole-v1"), n, 1, 1, [0] * n)
 
 
 @pytest.mark.timeout(60, method="thread")
@@ -223,11 +224,11 @@ def test_family_init_and_asset_failures_leave_the_process_usable(tmp_path: Path)
     (robotics / "fetch" / "reach.xml").write_text("<mujoco><option timestep='5'/></mujoco>")
     with pytest.raises(ValueError, match=r"fetch/reach\.xml"):
         load_family("robotics").Pool(
-            "FetchReach-v4", {"reward_type": "sparse", "asset_root": str(robotics)}, 2, 2, 2, [0, 1]
+            "FetchReach-v4", native_options("FetchReach-v4", asset_root=robotics), 2, 2, 2, [0, 1]
         )
     vizdoom = _asset_copy("vizdoom", tmp_path)
     (vizdoom / "freedoom2.wad").unlink()
-    options = {"asset_root": str(vizdoom), "frame_skip": 4, "height": 60, "width": 80}
+    options = native_options("DoomNav-MyWayHome-v0", {"frame_skip": 4, "height": 60, "width": 80}, asset_root=vizdoom)
     with pytest.raises(ValueError, match=r"freedoom2\.wad: cannot open the file"):
         load_family("vizdoom").Pool("DoomNav-MyWayHome-v0", options, 2, 2, 2, [0, 1])
     assert settled_thread_count(base) == base
@@ -255,7 +256,7 @@ def test_model_numbers_are_range_checked(tmp_path: Path, option: str, key: str, 
     xml = root / "hand" / "reach.xml"
     xml.write_text(xml.read_text().replace('timestep="0.002"', option, 1))
     with pytest.raises(ValueError, match=r"hand/reach\.xml") as info:
-        load_family("robotics").Pool("HandReach-v3", {"reward_type": "sparse", "asset_root": str(root)}, 1, 1, 1, [0])
+        load_family("robotics").Pool("HandReach-v3", native_options("HandReach-v3", asset_root=root), 1, 1, 1, [0])
     message = str(info.value)
     assert key in message, message
     if allowed:  # MuJoCo itself refuses a timestep it cannot parse; otherwise ours names the range

@@ -47,17 +47,19 @@ def scenario(tmp_path: Path) -> Path:
 
 
 def _spec(root: Path) -> dict[str, Any]:
+    from envpool.registration import native_options
     from envpool.resolution import load_family
 
-    options = {"asset_root": str(root), "frame_skip": 4, "height": 60, "width": 80}
+    options = native_options(TASK, {"frame_skip": 4, "height": 60, "width": 80}, asset_root=root)
     spec: dict[str, Any] = load_family("vizdoom").spec(TASK, options)
     return spec
 
 
 def _pool(root: Path) -> Any:
+    from envpool.registration import native_options
     from envpool.resolution import load_family
 
-    options = {"asset_root": str(root), "frame_skip": 4, "height": 60, "width": 80}
+    options = native_options(TASK, {"frame_skip": 4, "height": 60, "width": 80}, asset_root=root)
     return load_family("vizdoom").Pool(TASK, options, 1, 1, 1, [0])
 
 

@@ -91,7 +91,8 @@ def test_check_fails_when_tasks_lists_a_file_the_lock_lacks(tmp_path: Path) -> N
     tasks = (repo_root() / "packages/core/src/envpool/tasks.py").read_text()
     crafted = tmp_path / "tasks.py"
     # a new task that reads a scenario the lock does not carry
-    crafted.write_text(tasks + '\nTASKS = (*TASKS, Task("Extra-v0", "vizdoom", assets=("scenarios/basic.wad",)))\n')
+    extra = 'Task("Extra-v0", "vizdoom", assets={"map_wad": "scenarios/basic.wad"})'
+    crafted.write_text(tasks + f"\nTASKS = (*TASKS, {extra})\n")
     with pytest.raises(AssetError, match=r"tasks\.py lists scenarios/basic\.wad, which the vizdoom lock lacks"):
         check("vizdoom", tasks_file=crafted)
 

@@ -1,4 +1,4 @@
-"""The registered tasks' asset lists, read from packages/core/src/envpool/tasks.py by path."""
+"""The registered tasks' asset lists, read from the one task table (packages/core/src/envpool/tasks.py) by path."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tools.assets.paths import repo_root
 if TYPE_CHECKING:
     from types import ModuleType
 
+#: The task table, relative to the repository root.
 TASKS_FILE = Path("packages/core/src/envpool/tasks.py")
 
 

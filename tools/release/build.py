@@ -38,6 +38,7 @@ from pathlib import Path
 
 from tools import REPO
 from tools.assets.paths import cache_dir
+from tools.assets.tasks import TASKS_FILE
 from tools.assets.tree import AssetError
 from tools.common import process
 from tools.common.hashing import sha256_stream
@@ -80,13 +81,9 @@ def sibling_libraries(package: Package, out: Path) -> list[str]:
 _run = functools.partial(process.run, echo=True, capture=False, check=True)
 
 
-#: The task registry decides which files the data wheels carry.
-TASKS_FILE = "packages/core/src/envpool/tasks.py"
-
-
 def input_files(package: Package) -> list[Path]:
     """The files a package's build reads: its tracked and untracked-but-not-ignored files, VERSION, tools/."""
-    extra = [TASKS_FILE] if package.kind == "data" else []
+    extra = [str(TASKS_FILE)] if package.kind == "data" else []  # the task table decides the data wheels' files
     out = process.run(
         ["git", "ls-files", "-co", "--exclude-standard", "--", package.directory, "tools", "VERSION", *extra],
         cwd=REPO,

@@ -3,11 +3,11 @@
     python -m tools.wad.sanitize [REAL.wad ...] [--assets DIR] [--cxx g++] [--build-dir DIR]
 
 Every file of tests/fixtures/bad_wads/ must be rejected with a ValueError (WadError) naming the
-lump listed in its manifest; each real WAD given on the command line (e.g. freedoom2.wad and the
-scenario wads, when available) must parse completely. With --assets (a directory laid out like
-envpool_assets_vizdoom.root()), the engine and the three DoomNav tasks are also built with the
-sanitizers and stepped with random actions. Any sanitizer report aborts the driver
-(-fno-sanitize-recover=all), which fails the run.
+lump listed in its manifest; each real WAD given on the command line, and with --assets (a directory
+laid out like envpool_assets_vizdoom.root()) each WAD the vizdoom tasks read, must parse completely.
+With --assets, the engine and the DoomNav scenarios are also built with the sanitizers, and each
+vizdoom task of the task table (envpool/tasks.py) is stepped with random actions. Any sanitizer
+report aborts the driver (-fno-sanitize-recover=all), which fails the run.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import REPO
+from tools.assets.tasks import assets_of, load_tasks_module
 from tools.common import process
 
 if TYPE_CHECKING:
@@ -74,13 +75,25 @@ def _compile(cmd: list[str], binary: Path) -> None:
 def build_engine(cxx: str, out: Path) -> Path:
     """Compile the reader, engine and tasks with engine_check.cpp and the sanitizers; return the binary."""
     binary = out / "engine_check_asan"
-    sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "tasks.cpp", "engine_check.cpp")]
+    sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "cfg.cpp", "tasks.cpp", "engine_check.cpp")]
     cmd = [cxx, *FLAGS, "-I", str(SOURCES), "-I", str(SOURCES.parent), *map(str, sources), "-o", str(binary)]
     _compile(cmd, binary)
     return binary
 
 
-def run(binary: Path, args: Sequence[Path | int]) -> list[str]:
+def engine_runs(assets: Path, steps: int) -> list[list[str]]:
+    """The engine driver's arguments for each vizdoom task of the task table: its parameters and files."""
+    runs = []
+    for task in load_tasks_module().TASKS:
+        if task.family == "vizdoom":
+            params = task.native({})
+            if not all(isinstance(v, str) for v in params.values()):
+                raise SystemExit(f"{task.task_id}: the engine driver takes string parameters only, got {params}")
+            runs.append([str(assets), str(steps), task.task_id, *(f"{k}={v}" for k, v in params.items())])
+    return runs
+
+
+def run(binary: Path, args: Sequence[Path | int | str]) -> list[str]:
     """Run a driver with ``args``; return its output lines (raises if it fails)."""
     env = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
     proc = process.run([binary, *map(str, args)], extra_env=env, timeout=900)
@@ -125,14 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     missing = [p for p in args.real if not p.is_file()]
     if missing:
         raise SystemExit(f"real WAD(s) not found: {', '.join(map(str, missing))}")
-    if args.assets is not None and not (args.assets / "freedoom2.wad").is_file():
-        raise SystemExit(f"--assets {args.assets} has no freedoom2.wad")
+    if args.assets is not None:
+        absent = [rel for rel in assets_of("vizdoom") if not (args.assets / rel).is_file()]
+        if absent:
+            raise SystemExit(f"--assets {args.assets} lacks {', '.join(absent)} (lay it out as envpool_assets_vizdoom)")
+        args.real += [args.assets / rel for rel in assets_of("vizdoom") if rel.endswith(".wad")]
     with tempfile.TemporaryDirectory(prefix="sanitize_wad_") as tmp:
         out = args.build_dir or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         problems = check(build(args.cxx, out), args.real)
         if args.assets is not None:
-            run(build_engine(args.cxx, out), [args.assets, args.steps])
+            engine = build_engine(args.cxx, out)
+            for engine_args in engine_runs(args.assets, args.steps):
+                run(engine, engine_args)
         return 1 if problems else 0
 
 

@@ -21,21 +21,20 @@ Task TaskOf() {
   return Task{&T::Spec, [] { return std::unique_ptr<Env>(new T()); }};
 }
 
-const Task& Find(const std::string& task_id) {
-  static const std::map<std::string, Task> tasks = {
-      {"CartPole-v1", TaskOf<CartPole>()},
-      {"Pendulum-v1", TaskOf<Pendulum>()},
-      {"MountainCar-v0", TaskOf<MountainCar>()},
-      {"MountainCarContinuous-v0", TaskOf<MountainCarContinuous>()},
-      {"Acrobot-v1", TaskOf<Acrobot>()},
+// The implementations, by the task parameter "env" (envpool/tasks.py names one per task).
+const Task& Find(const Config& config) {
+  static const std::map<std::string, Task> envs = {
+      {"CartPole", TaskOf<CartPole>()},
+      {"Pendulum", TaskOf<Pendulum>()},
+      {"MountainCar", TaskOf<MountainCar>()},
+      {"MountainCarContinuous", TaskOf<MountainCarContinuous>()},
+      {"Acrobot", TaskOf<Acrobot>()},
   };
-  auto it = tasks.find(task_id);
-  if (it == tasks.end()) throw std::invalid_argument("classic_control has no task '" + task_id + "'");
-  return it->second;
+  return Lookup(envs, "classic_control env", config.Param<std::string>("env"));
 }
 
-EnvSpec SpecOf(const std::string& task_id, const Config&) { return Find(task_id).spec(); }
-std::unique_ptr<Env> MakeEnv(const std::string& task_id, const Config&) { return Find(task_id).make(); }
+EnvSpec SpecOf(const std::string&, const Config& config) { return Find(config).spec(); }
+std::unique_ptr<Env> MakeEnv(const std::string&, const Config& config) { return Find(config).make(); }
 
 }  // namespace
 }  // namespace envpool::classic_control

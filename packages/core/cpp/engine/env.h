@@ -10,6 +10,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -98,9 +99,11 @@ struct EnvSpec {
   std::vector<std::string> info;
 };
 
-// Task options passed from Python (`envpool.make(..., **kwargs)`), already validated
-// against the registered defaults on the Python side.
-using ConfigValue = std::variant<bool, std::int64_t, double, std::string>;
+// The config of one task, passed from Python: the task's fixed parameters and asset paths from the
+// task table (envpool/tasks.py), and the user's options (`envpool.make(..., **kwargs)`), already
+// validated against the registered defaults on the Python side. No family knows a task id: each
+// builds its env from these values, checking every one it reads.
+using ConfigValue = std::variant<bool, std::int64_t, double, std::string, std::vector<double>>;
 
 class Config {
  public:
@@ -109,35 +112,73 @@ class Config {
 
   bool Has(const std::string& key) const { return values_.count(key) != 0; }
 
+  // Options: `fallback` when absent, an error when of another type.
   std::int64_t Int(const std::string& key, std::int64_t fallback) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    if (auto* v = std::get_if<std::int64_t>(&it->second)) return *v;
-    throw std::invalid_argument("option '" + key + "' must be an integer");
+    const ConfigValue* v = Find(key);
+    return v == nullptr ? fallback : As<std::int64_t>("option", key, *v);
   }
   double Float(const std::string& key, double fallback) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    if (auto* v = std::get_if<double>(&it->second)) return *v;
-    if (auto* v = std::get_if<std::int64_t>(&it->second)) return static_cast<double>(*v);
-    throw std::invalid_argument("option '" + key + "' must be a number");
+    const ConfigValue* v = Find(key);
+    return v == nullptr ? fallback : As<double>("option", key, *v);
   }
   bool Bool(const std::string& key, bool fallback) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    if (auto* v = std::get_if<bool>(&it->second)) return *v;
-    throw std::invalid_argument("option '" + key + "' must be a bool");
+    const ConfigValue* v = Find(key);
+    return v == nullptr ? fallback : As<bool>("option", key, *v);
   }
   std::string String(const std::string& key, const std::string& fallback) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    if (auto* v = std::get_if<std::string>(&it->second)) return *v;
-    throw std::invalid_argument("option '" + key + "' must be a string");
+    const ConfigValue* v = Find(key);
+    return v == nullptr ? fallback : As<std::string>("option", key, *v);
+  }
+
+  // A task parameter: the task table passes it with every task of the family, so a missing one is an
+  // error naming the fix. T is bool, std::int64_t, double, std::string or std::vector<double>.
+  template <typename T>
+  T Param(const std::string& key) const {
+    const ConfigValue* v = Find(key);
+    if (v == nullptr)
+      throw std::invalid_argument("missing task parameter '" + key +
+                                  "': a family's spec() and Pool() take the config of "
+                                  "envpool.registration.native_options(task_id, options)");
+    return As<T>("task parameter", key, *v);
   }
 
  private:
+  const ConfigValue* Find(const std::string& key) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? nullptr : &it->second;
+  }
+
+  template <typename T>
+  static T As(const char* what, const std::string& key, const ConfigValue& v) {
+    if (auto* x = std::get_if<T>(&v)) return *x;
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto* x = std::get_if<std::int64_t>(&v)) return static_cast<double>(*x);
+      throw std::invalid_argument(std::string(what) + " '" + key + "' must be a number");
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      throw std::invalid_argument(std::string(what) + " '" + key + "' must be an integer");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      throw std::invalid_argument(std::string(what) + " '" + key + "' must be a bool");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      throw std::invalid_argument(std::string(what) + " '" + key + "' must be a string");
+    } else {
+      static_assert(std::is_same_v<T, std::vector<double>>, "not a ConfigValue type");
+      throw std::invalid_argument(std::string(what) + " '" + key + "' must be a sequence of numbers");
+    }
+  }
+
   std::map<std::string, ConfigValue> values_;
 };
+
+// The entry of a family's table of implementations named by a task parameter (e.g. the "game" of a
+// procgen task); an unknown name is an error listing the known ones.
+template <typename T>
+const T& Lookup(const std::map<std::string, T>& table, const std::string& what, const std::string& name) {
+  auto it = table.find(name);
+  if (it != table.end()) return it->second;
+  std::string known;
+  for (const auto& entry : table) known += (known.empty() ? "" : ", ") + entry.first;
+  throw std::invalid_argument(what + " '" + name.substr(0, 60) + "' is not one of: " + known);
+}
 
 using Rng = std::mt19937_64;
 
@@ -188,8 +229,9 @@ class Env {
 };
 
 // What one family module provides to the shared bindings.
+// `task_id` only names the task in messages: the config says what to build.
 struct Family {
-  // Validates the task and options, returning the spec; throws std::invalid_argument.
+  // Validates the task's parameters and options, returning the spec; throws std::invalid_argument.
   EnvSpec (*spec)(const std::string& task_id, const Config& config);
   // Builds one environment instance; throws std::invalid_argument / std::runtime_error.
   std::unique_ptr<Env> (*make)(const std::string& task_id, const Config& config);

@@ -1,4 +1,4 @@
-// QtDodge-v0: collect every coin in a walled arena while dodging hazards that fly in straight
+// Game "dodge": collect every coin in a walled arena while dodging hazards that fly in straight
 // lines and bounce off the walls. Each coin gives reward 1; the last one gives 10 more and ends
 // the episode (success). Touching a hazard ends it with no further reward (failure). Otherwise the
 // episode is truncated after 1000 steps. Levels set the number, size and speed of hazards, the

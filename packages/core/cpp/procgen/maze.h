@@ -1,4 +1,4 @@
-// QtMaze-v0: a procedurally generated perfect maze (randomised depth-first search) that the agent,
+// Game "maze": a procedurally generated perfect maze (randomised depth-first search) that the agent,
 // starting in the bottom-left cell, must solve to reach the goal placed far from it (in the
 // farther half of the maze by path length). Reward 10 and the episode ends on reaching the goal;
 // otherwise the episode is truncated after 500 steps. easy: 5x5..11x11 grids, one palette;

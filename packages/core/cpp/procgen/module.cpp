@@ -26,22 +26,21 @@ Task TaskOf() {
   return Task{&T::Spec, [](const LevelOptions& o) { return std::unique_ptr<Env>(new T(o)); }};
 }
 
-const Task& Find(const std::string& task_id) {
-  static const std::map<std::string, Task> tasks = {
-      {"QtMaze-v0", TaskOf<Maze>()},
-      {"QtDodge-v0", TaskOf<Dodge>()},
+// The games, by the task parameter "game" (envpool/tasks.py names one per task).
+const Task& Find(const Config& config) {
+  static const std::map<std::string, Task> games = {
+      {"maze", TaskOf<Maze>()},
+      {"dodge", TaskOf<Dodge>()},
   };
-  auto it = tasks.find(task_id);
-  if (it == tasks.end()) throw std::invalid_argument("procgen has no task '" + task_id + "'");
-  return it->second;
+  return Lookup(games, "procgen game", config.Param<std::string>("game"));
 }
 
-EnvSpec SpecOf(const std::string& task_id, const Config& config) {
+EnvSpec SpecOf(const std::string&, const Config& config) {
   ParseOptions(config);
-  return Find(task_id).spec();
+  return Find(config).spec();
 }
-std::unique_ptr<Env> MakeEnv(const std::string& task_id, const Config& config) {
-  return Find(task_id).make(ParseOptions(config));
+std::unique_ptr<Env> MakeEnv(const std::string&, const Config& config) {
+  return Find(config).make(ParseOptions(config));
 }
 
 // The file libQt5Core this module's references to Qt resolved to.

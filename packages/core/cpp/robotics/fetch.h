@@ -1,13 +1,19 @@
-// The Fetch tasks (Reach, Push, Slide, PickAndPlace) with gymnasium-robotics 1.4.2 v4 semantics:
-// gymnasium_robotics/envs/fetch/fetch_env.py (MujocoFetchEnv) and robot_env.py (MujocoRobotEnv).
+// The Fetch robot (Reach, Push, Slide and PickAndPlace differ only in their parameters) with
+// gymnasium-robotics 1.4.2 v4 semantics: gymnasium_robotics/envs/fetch/fetch_env.py (MujocoFetchEnv)
+// and robot_env.py (MujocoRobotEnv).
 #pragma once
 
 #include <mujoco/mujoco.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <random>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,19 +23,94 @@
 
 namespace envpool::robotics {
 
-// The constructor arguments of one Fetch task (reach.py, push.py, slide.py, pick_and_place.py).
+// The constructor arguments of one Fetch task (gymnasium-robotics' reach.py, push.py, slide.py,
+// pick_and_place.py), given as task parameters by the task table (envpool/tasks.py): see ReadFetch.
 struct FetchParams {
-  const char* xml;
-  bool has_object;
-  bool block_gripper;
-  double gripper_extra_height;
-  bool target_in_the_air;
-  std::array<double, 3> target_offset;
-  double obj_range;
-  double target_range;
-  double distance_threshold;
-  std::vector<std::pair<std::string, std::vector<double>>> initial_qpos;
+  bool has_object = false;
+  bool block_gripper = false;
+  double gripper_extra_height = 0.0;
+  bool target_in_the_air = false;
+  std::array<double, 3> target_offset{};
+  double obj_range = 0.0;
+  double target_range = 0.0;
+  double distance_threshold = 0.0;
+  // the joints to set before the gripper is driven to its start pose, and their qpos values in
+  // that order (each joint takes as many as its qpos has: 1 for a slide, 7 for a free joint)
+  std::vector<std::string> initial_qpos_joints;
+  std::vector<double> initial_qpos;
 };
+
+// A number parameter within [lo, hi].
+inline double ReadInRange(const Config& c, const std::string& key, double lo, double hi, const char* unit) {
+  const double v = c.Param<double>(key);
+  if (!std::isfinite(v) || v < lo || v > hi)
+    throw std::invalid_argument("task parameter '" + key + "' = " + std::to_string(v) +
+                                " is outside the allowed range [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                "] " + unit);
+  return v;
+}
+
+// The Fetch parameters of a task, each checked: ranges in meters keep the reset sampling finite
+// (the object is placed at least 10 cm from the gripper, so obj_range must allow that).
+inline FetchParams ReadFetch(const Config& c) {
+  FetchParams p;
+  p.has_object = c.Param<bool>("has_object");
+  p.block_gripper = c.Param<bool>("block_gripper");
+  p.gripper_extra_height = ReadInRange(c, "gripper_extra_height", -1.0, 1.0, "m");
+  p.target_in_the_air = c.Param<bool>("target_in_the_air");
+  const std::vector<double> offset = c.Param<std::vector<double>>("target_offset");
+  if (offset.size() != 3)
+    throw std::invalid_argument("task parameter 'target_offset' must have 3 values (x, y, z), got " +
+                                std::to_string(offset.size()));
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (!std::isfinite(offset[k]) || std::abs(offset[k]) > 1.0)
+      throw std::invalid_argument("task parameter 'target_offset' must be 3 values in [-1, 1] m, got " +
+                                  std::to_string(offset[k]));
+    p.target_offset[k] = offset[k];
+  }
+  p.obj_range = ReadInRange(c, "obj_range", 0.1, 1.0, "m");
+  p.target_range = ReadInRange(c, "target_range", 0.0, 1.0, "m");
+  p.distance_threshold = ReadInRange(c, "distance_threshold", 1e-6, 1.0, "m");
+  std::istringstream joints(c.Param<std::string>("initial_qpos_joints"));
+  for (std::string name; joints >> name;) p.initial_qpos_joints.push_back(name);
+  p.initial_qpos = c.Param<std::vector<double>>("initial_qpos");
+  if (p.initial_qpos_joints.size() > 64 || p.initial_qpos.size() > 7 * 64)
+    throw std::invalid_argument("task parameters 'initial_qpos_joints' and 'initial_qpos' allow at most 64 joints");
+  for (double v : p.initial_qpos)
+    if (!std::isfinite(v) || std::abs(v) > 100.0)
+      throw std::invalid_argument("task parameter 'initial_qpos' must be values in [-100, 100], got " +
+                                  std::to_string(v));
+  return p;
+}
+
+// A key for the model cache: the file and every parameter, exactly (FetchShared keeps them all).
+inline std::string FetchKey(const std::string& file, const FetchParams& p) {
+  std::ostringstream key;
+  key << std::hexfloat << file << '\n' << p.has_object << p.block_gripper << p.target_in_the_air;
+  for (double v : {p.gripper_extra_height, p.obj_range, p.target_range, p.distance_threshold}) key << ' ' << v;
+  for (double v : p.target_offset) key << ' ' << v;
+  for (const auto& name : p.initial_qpos_joints) key << ' ' << name;
+  for (double v : p.initial_qpos) key << ' ' << v;
+  return key.str();
+}
+
+// _env_setup()'s initial joint positions.
+inline void SetInitialQpos(const mjModel* m, mjData* d, const FetchParams& p, const std::string& file) {
+  std::size_t next = 0;
+  for (const auto& name : p.initial_qpos_joints) {
+    const auto size = static_cast<std::size_t>(QposSize(m->jnt_type[RequireId(m, mjOBJ_JOINT, name, file)]));
+    if (next + size > p.initial_qpos.size())
+      throw std::invalid_argument("task parameter 'initial_qpos' has " + std::to_string(p.initial_qpos.size()) +
+                                  " values, too few for the joints of " + file);
+    SetJointQpos(m, d, name, std::vector<double>(p.initial_qpos.begin() + static_cast<std::ptrdiff_t>(next),
+                                                 p.initial_qpos.begin() + static_cast<std::ptrdiff_t>(next + size)),
+                 file);
+    next += size;
+  }
+  if (next != p.initial_qpos.size())
+    throw std::invalid_argument("task parameter 'initial_qpos' has " + std::to_string(p.initial_qpos.size()) +
+                                " values, but its joints in " + file + " take " + std::to_string(next));
+}
 
 constexpr int kFetchSubsteps = 20;
 
@@ -38,6 +119,7 @@ constexpr int kFetchSubsteps = 20;
 struct FetchShared {
   std::unique_ptr<mjModel, void (*)(mjModel*)> model{nullptr, mj_deleteModel};
   std::string file;
+  FetchParams params;
   int grip_site = -1;
   int object_site = -1;
   int object_qpos = -1;
@@ -56,6 +138,7 @@ struct FetchShared {
 inline std::shared_ptr<const FetchShared> LoadFetch(const std::string& file, const FetchParams& p) {
   auto s = std::make_shared<FetchShared>();
   s->file = file;
+  s->params = p;
   s->model.reset(LoadModel(file));
   mjModel* m = s->model.get();
   CheckModelNumbers(m, file);
@@ -84,7 +167,7 @@ inline std::shared_ptr<const FetchShared> LoadFetch(const std::string& file, con
 
   // _env_setup(): initial joints, mocap welds, then drive the gripper into its start pose.
   DataPtr d = MakeData(m);
-  for (const auto& [name, value] : p.initial_qpos) SetJointQpos(m, d.get(), name, value, file);
+  SetInitialQpos(m, d.get(), p, file);
   ResetMocapWelds(m);
   mj_forward(m, d.get());
   mj_forward(m, d.get());
@@ -132,8 +215,8 @@ class FetchEnv : public Env {
     return s;
   }
 
-  FetchEnv(std::shared_ptr<const FetchShared> shared, const FetchParams& params, bool dense)
-      : s_(std::move(shared)), p_(params), dense_(dense), d_(MakeData(s_->model.get())) {}
+  FetchEnv(std::shared_ptr<const FetchShared> shared, bool dense)
+      : s_(std::move(shared)), p_(s_->params), dense_(dense), d_(MakeData(s_->model.get())) {}
 
   void Reset(Rng& rng, const ObsOut& out) override {
     const mjModel* m = s_->model.get();
@@ -265,7 +348,7 @@ class FetchEnv : public Env {
   }
 
   std::shared_ptr<const FetchShared> s_;
-  const FetchParams& p_;
+  const FetchParams& p_;  // s_->params
   bool dense_;
   DataPtr d_;
   std::array<double, 3> goal_{};

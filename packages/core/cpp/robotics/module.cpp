@@ -16,63 +16,6 @@
 namespace envpool::robotics {
 namespace {
 
-const std::map<std::string, FetchParams>& FetchTasks() {
-  static const std::map<std::string, FetchParams> tasks = {
-      {"FetchReach",
-       FetchParams{"fetch/reach.xml", false, true, 0.2, true, {0.0, 0.0, 0.0}, 0.15, 0.15, 0.05,
-                   {{"robot0:slide0", {0.4049}}, {"robot0:slide1", {0.48}}, {"robot0:slide2", {0.0}}}}},
-      {"FetchPush",
-       FetchParams{"fetch/push.xml", true, true, 0.0, false, {0.0, 0.0, 0.0}, 0.15, 0.15, 0.05,
-                   {{"robot0:slide0", {0.405}},
-                    {"robot0:slide1", {0.48}},
-                    {"robot0:slide2", {0.0}},
-                    {"object0:joint", {1.25, 0.53, 0.4, 1.0, 0.0, 0.0, 0.0}}}}},
-      {"FetchSlide",
-       FetchParams{"fetch/slide.xml", true, true, -0.02, false, {0.4, 0.0, 0.0}, 0.1, 0.3, 0.05,
-                   {{"robot0:slide0", {0.05}},
-                    {"robot0:slide1", {0.48}},
-                    {"robot0:slide2", {0.0}},
-                    {"object0:joint", {1.7, 1.1, 0.41, 1.0, 0.0, 0.0, 0.0}}}}},
-      {"FetchPickAndPlace",
-       FetchParams{"fetch/pick_and_place.xml", true, false, 0.2, true, {0.0, 0.0, 0.0}, 0.15, 0.15, 0.05,
-                   {{"robot0:slide0", {0.405}},
-                    {"robot0:slide1", {0.48}},
-                    {"robot0:slide2", {0.0}},
-                    {"object0:joint", {1.25, 0.53, 0.4, 1.0, 0.0, 0.0, 0.0}}}}},
-  };
-  return tasks;
-}
-
-struct Parsed {
-  std::string base;  // "FetchReach", ..., "HandReach"
-  const FetchParams* fetch = nullptr;
-};
-
-Parsed Parse(const std::string& task_id) {
-  auto strip = [&](const std::string& suffix) -> std::string {
-    if (task_id.size() <= suffix.size() || task_id.compare(task_id.size() - suffix.size(), suffix.size(), suffix) != 0)
-      return "";
-    std::string base = task_id.substr(0, task_id.size() - suffix.size());
-    const std::string dense = "Dense";
-    if (base.size() > dense.size() && base.compare(base.size() - dense.size(), dense.size(), dense) == 0)
-      base.resize(base.size() - dense.size());
-    return base;
-  };
-  Parsed p;
-  std::string base = strip("-v4");
-  auto it = FetchTasks().find(base);
-  if (it != FetchTasks().end()) {
-    p.base = base;
-    p.fetch = &it->second;
-    return p;
-  }
-  if (strip("-v3") == "HandReach") {
-    p.base = "HandReach";
-    return p;
-  }
-  throw std::invalid_argument("the robotics family has no task '" + task_id + "'");
-}
-
 bool Dense(const Config& config) {
   std::string reward = config.String("reward_type", "sparse");
   if (reward != "sparse" && reward != "dense")
@@ -80,29 +23,41 @@ bool Dense(const Config& config) {
   return reward == "dense";
 }
 
-std::string ModelFile(const Config& config, const char* relpath) {
+// The model file: task parameter "model", below option asset_root.
+std::string ModelFile(const Config& config) {
   std::string root = config.String("asset_root", "");
   if (root.empty()) throw std::invalid_argument("the robotics family needs option 'asset_root' (the asset directory)");
-  return root + "/" + relpath;
+  const std::string rel = config.Param<std::string>("model");
+  if (rel.empty() || rel.size() > 4096 || rel.find('\0') != std::string::npos)
+    throw std::invalid_argument("task parameter 'model' must be a file path below asset_root");
+  return root + "/" + rel;
 }
 
-EnvSpec SpecOf(const std::string& task_id, const Config& config) {
-  Parsed p = Parse(task_id);
+// The robots, by the task parameter "robot" (envpool/tasks.py names one per task, with the Fetch
+// parameters of each Fetch task).
+enum class Robot { kFetch, kHand };
+
+Robot RobotOf(const Config& config) {
+  static const std::map<std::string, Robot> robots = {{"fetch", Robot::kFetch}, {"hand", Robot::kHand}};
+  return Lookup(robots, "robotics robot", config.Param<std::string>("robot"));
+}
+
+EnvSpec SpecOf(const std::string&, const Config& config) {
+  const Robot robot = RobotOf(config);
   Dense(config);
-  return p.fetch != nullptr ? FetchEnv::Spec(p.fetch->has_object) : HandReachEnv::Spec();
+  return robot == Robot::kFetch ? FetchEnv::Spec(ReadFetch(config).has_object) : HandReachEnv::Spec();
 }
 
-std::unique_ptr<Env> MakeEnv(const std::string& task_id, const Config& config) {
-  Parsed p = Parse(task_id);
-  bool dense = Dense(config);
-  if (p.fetch != nullptr) {
-    const FetchParams& params = *p.fetch;
-    std::string file = ModelFile(config, params.xml);
-    auto shared = Cached<FetchShared>(p.base + "\n" + file, [&] { return LoadFetch(file, params); });
-    return std::make_unique<FetchEnv>(shared, params, dense);
+std::unique_ptr<Env> MakeEnv(const std::string&, const Config& config) {
+  const Robot robot = RobotOf(config);
+  const bool dense = Dense(config);
+  const std::string file = ModelFile(config);
+  if (robot == Robot::kFetch) {
+    const FetchParams params = ReadFetch(config);
+    auto shared = Cached<FetchShared>(FetchKey(file, params), [&] { return LoadFetch(file, params); });
+    return std::make_unique<FetchEnv>(shared, dense);
   }
-  std::string file = ModelFile(config, "hand/reach.xml");
-  auto shared = Cached<HandShared>("HandReach\n" + file, [&] { return LoadHand(file); });
+  auto shared = Cached<HandShared>("hand\n" + file, [&] { return LoadHand(file); });
   return std::make_unique<HandReachEnv>(shared, dense);
 }
 

@@ -1,16 +1,15 @@
-// The three DoomNav tasks on top of World (engine.h).
+// The DoomNav scenarios on top of World (engine.h): which one a task plays, on which files, is
+// given by its parameters from the task table (envpool/tasks.py).
 #include "tasks.h"
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <vector>
 
+#include "cfg.h"
 #include "engine.h"
 
 namespace envpool::vizdoom {
@@ -21,190 +20,28 @@ constexpr int kMedikit = 2012;
 constexpr int kMapSpot = 9001;
 constexpr int kPlayer1Start = 1;
 
-// ---- ViZDoom-style scenario .cfg: `key = value` lines, '#' comments, `key = { A B }` lists (which
-// may span lines), keys compared without case or underscores. Every key must be one ViZDoom knows
-// and every number is range-checked; the DoomNav tasks use episode_timeout, living_reward and
-// death_penalty and ignore the rest (docs/vizdoom.md).
-
-enum class CfgKind { kText, kList, kCount, kTimeout, kSkill, kReward };
-
-struct CfgKey {
-  const char* name;  // lower case, without underscores
-  CfgKind kind;
-};
-
-constexpr CfgKey kCfgKeys[] = {
-    {"doomscenariopath", CfgKind::kText}, {"doomgamepath", CfgKind::kText},
-    {"vizdoompath", CfgKind::kText},      {"doomconfigpath", CfgKind::kText},
-    {"doommap", CfgKind::kText},          {"doomskill", CfgKind::kSkill},
-    {"seed", CfgKind::kCount},            {"episodetimeout", CfgKind::kTimeout},
-    {"episodestarttime", CfgKind::kCount}, {"ticrate", CfgKind::kCount},
-    {"audiobuffersize", CfgKind::kCount}, {"livingreward", CfgKind::kReward},
-    {"deathpenalty", CfgKind::kReward},   {"deathreward", CfgKind::kReward},
-    {"mapexitreward", CfgKind::kReward},  {"killreward", CfgKind::kReward},
-    {"secretreward", CfgKind::kReward},   {"itemreward", CfgKind::kReward},
-    {"fragreward", CfgKind::kReward},     {"hitreward", CfgKind::kReward},
-    {"hittakenreward", CfgKind::kReward}, {"damagemadereward", CfgKind::kReward},
-    {"damagetakenreward", CfgKind::kReward}, {"healthreward", CfgKind::kReward},
-    {"armorreward", CfgKind::kReward},    {"screenresolution", CfgKind::kText},
-    {"screenformat", CfgKind::kText},     {"renderhud", CfgKind::kText},
-    {"renderminimalhud", CfgKind::kText}, {"renderweapon", CfgKind::kText},
-    {"rendercrosshair", CfgKind::kText},  {"renderdecals", CfgKind::kText},
-    {"renderparticles", CfgKind::kText},  {"rendereffectssprites", CfgKind::kText},
-    {"rendermessages", CfgKind::kText},   {"rendercorpses", CfgKind::kText},
-    {"renderscreenflashes", CfgKind::kText}, {"renderallframes", CfgKind::kText},
-    {"windowvisible", CfgKind::kText},    {"consoleenabled", CfgKind::kText},
-    {"soundenabled", CfgKind::kText},     {"audiobufferenabled", CfgKind::kText},
-    {"audiosamplingrate", CfgKind::kText}, {"depthbufferenabled", CfgKind::kText},
-    {"labelsbufferenabled", CfgKind::kText}, {"automapbufferenabled", CfgKind::kText},
-    {"automapmode", CfgKind::kText},      {"automaprotate", CfgKind::kText},
-    {"automaprendertextures", CfgKind::kText}, {"objectsinfoenabled", CfgKind::kText},
-    {"sectorsinfoenabled", CfgKind::kText}, {"mode", CfgKind::kText},
-    {"buttonmaxvalue", CfgKind::kText},   {"gameargs", CfgKind::kText},
-    {"availablebuttons", CfgKind::kList}, {"availablegamevariables", CfgKind::kList},
-};
-
-// Allowed ranges: counts (tics, seeds) are integers, rewards finite reals.
-constexpr long long kMaxCfgCount = 10'000'000;  // tics: 79 hours at 35 Hz
-constexpr double kMaxCfgReward = 1e6;
-constexpr std::streamoff kMaxCfgBytes = 1 << 20;
-
-std::string Printable(const std::string& s) {
-  std::string out;
-  for (char c : s.substr(0, 60)) out.push_back(std::isprint(static_cast<unsigned char>(c)) ? c : '?');
-  return s.size() > 60 ? out + "..." : out;
-}
-
-std::string Trim(const std::string& s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-struct CfgValue {
-  std::string key;  // as written
-  std::string text;
-  double number = 0;
-  int line = 0;
-};
-using Cfg = std::map<std::string, CfgValue>;  // by normalized key; a later line wins, as in ViZDoom
-
-[[noreturn]] void CfgFail(const std::string& path, int line, const std::string& message) {
-  throw std::invalid_argument(path + ": line " + std::to_string(line) + ": " + message);
-}
-
-// Parses and range-checks the number of a numeric key.
-double CfgNumberOf(const std::string& path, const CfgValue& v, CfgKind kind) {
-  const std::string& t = v.text;
-  char* end = nullptr;
-  errno = 0;
-  const double d = std::strtod(t.c_str(), &end);
-  const bool is_number = end != t.c_str() && *end == 0;
-  if (kind == CfgKind::kReward) {
-    if (!is_number) CfgFail(path, v.line, "'" + v.key + "' must be a number in [-1e6, 1e6], got '" + Printable(t) + "'");
-    if (!std::isfinite(d) || errno == ERANGE || d < -kMaxCfgReward || d > kMaxCfgReward)
-      CfgFail(path, v.line, "'" + v.key + "' = " + Printable(t) + " is outside the allowed range [-1e6, 1e6] (a finite number)");
-    return d;
-  }
-  const long long lo = kind == CfgKind::kCount ? 0 : 1;
-  const long long hi = kind == CfgKind::kSkill ? 5 : kMaxCfgCount;
-  const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  bool digits = !t.empty() && t.size() <= 18;
-  for (char c : t) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-  if (!digits && !is_number)
-    CfgFail(path, v.line, "'" + v.key + "' must be an integer in " + range + ", got '" + Printable(t) + "'");
-  const long long n = digits ? std::stoll(t) : -1;
-  if (!digits || n < lo || n > hi)
-    CfgFail(path, v.line, "'" + v.key + "' = " + Printable(t) + " is outside the allowed range " + range + " (an integer)");
-  return static_cast<double>(n);
-}
-
-// Reads and validates a whole scenario .cfg (at most 1 MiB).
-Cfg ReadCfg(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::invalid_argument(path + ": cannot open the scenario config");
-  f.seekg(0, std::ios::end);
-  if (static_cast<std::streamoff>(f.tellg()) > kMaxCfgBytes)
-    throw std::invalid_argument(path + ": larger than 1 MiB, not a scenario config");
-  f.seekg(0, std::ios::beg);
-  Cfg out;
-  std::string raw;
-  int line = 0, list_start = 0, depth = 0;
-  bool list_may_start = false;  // after `list_key =` with the { on a later line
-  while (std::getline(f, raw)) {
-    ++line;
-    auto hash = raw.find('#');
-    if (hash != std::string::npos) raw.resize(hash);
-    for (char c : raw) {
-      const auto u = static_cast<unsigned char>(c);
-      if ((u < 0x20 && !std::isspace(u)) || u == 0x7f)
-        CfgFail(path, line, "is not text (control byte " + std::to_string(u) + ")");
-    }
-    const std::string text = Trim(raw);
-    const int opens = static_cast<int>(std::count(text.begin(), text.end(), '{'));
-    const int closes = static_cast<int>(std::count(text.begin(), text.end(), '}'));
-    if (depth > 0 || (list_may_start && !text.empty() && text[0] == '{')) {
-      if (depth == 0) list_start = line;
-      depth += opens - closes;
-      if (depth < 0) CfgFail(path, line, "'}' without a matching '{'");
-      list_may_start = false;
-      continue;
-    }
-    if (text.empty()) continue;
-    list_may_start = false;
-    const auto eq = text.find('=');
-    if (eq == std::string::npos)
-      CfgFail(path, line, "expected 'key = value', a '#' comment or a { } list, got '" + Printable(text) + "'");
-    std::string written = Trim(text.substr(0, eq));
-    if (!written.empty() && written.back() == '+') written = Trim(written.substr(0, written.size() - 1));  // +=
-    std::string key;
-    for (char c : written)
-      if (c != '_') key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    const CfgKey* known = nullptr;
-    for (const auto& k : kCfgKeys)
-      if (key == k.name) known = &k;
-    if (known == nullptr)
-      CfgFail(path, line, "unknown key '" + Printable(written) + "' (not a ViZDoom scenario config key)");
-    CfgValue v;
-    v.key = written;
-    v.text = Trim(text.substr(eq + 1));
-    v.line = line;
-    if (known->kind == CfgKind::kList) {
-      if (v.text.empty()) {
-        list_may_start = true;
-      } else if (v.text[0] == '{') {
-        depth = opens - closes;
-        list_start = line;
-      } else {
-        CfgFail(path, line, "'" + written + "' must be a { } list");
-      }
-    } else if (v.text.empty()) {
-      CfgFail(path, line, "'" + written + "' has no value");
-    } else if (known->kind != CfgKind::kText) {
-      v.number = CfgNumberOf(path, v, known->kind);
-    }
-    out[key] = std::move(v);
-  }
-  if (depth > 0) CfgFail(path, list_start, "the { list is not closed");
-  if (out.empty()) throw std::invalid_argument(path + ": no 'key = value' line: not a ViZDoom scenario config");
-  return out;
-}
-
-// The number of `key` (validated by ReadCfg), or `fallback` when the cfg does not set it.
-double CfgNumber(const Cfg& cfg, const std::string& key, double fallback) {
-  auto it = cfg.find(key);
-  return it == cfg.end() ? fallback : it->second.number;
-}
-
+// What every scenario reads from the config: the options, and the files and map the task table
+// (envpool/tasks.py) names: "iwad" (textures, palette), "map_wad" (default: the IWAD) holding map
+// "map", and an optional scenario "cfg" (rewards, time limit). Paths are resolved against asset_root.
 struct Common {
-  std::string root;
   int frame_skip = 4, height = 120, width = 160;
+  std::string iwad, map_wad, map, cfg;  // cfg is empty when the task has none
 };
+
+std::string Asset(const Config& c, const std::string& key) {
+  const std::string root = c.String("asset_root", "");
+  if (root.empty())
+    throw std::invalid_argument("the vizdoom family needs option 'asset_root' (envpool.make passes it from the "
+                                "installed envpool-assets-vizdoom package)");
+  const std::string rel = c.Param<std::string>(key);
+  if (rel.empty() || rel.size() > 4096 || rel.find('\0') != std::string::npos)
+    throw std::invalid_argument("task parameter '" + key + "' must be a file path below asset_root, got '" +
+                                Printable(rel) + "'");
+  return root + "/" + rel;
+}
 
 Common ReadCommon(const Config& c) {
   Common o;
-  o.root = c.String("asset_root", "");
   o.frame_skip = static_cast<int>(c.Int("frame_skip", 4));
   o.height = static_cast<int>(c.Int("height", 120));
   o.width = static_cast<int>(c.Int("width", 160));
@@ -213,15 +50,23 @@ Common ReadCommon(const Config& c) {
   if (o.height < 16 || o.height > 1024 || o.width < 16 || o.width > 1024)
     throw std::invalid_argument("height and width must be in [16, 1024], got " + std::to_string(o.height) + "x" +
                                 std::to_string(o.width));
+  o.map = c.Param<std::string>("map");
+  bool lump_name = !o.map.empty() && o.map.size() <= 8;
+  for (char ch : o.map) {
+    const auto u = static_cast<unsigned char>(ch);
+    lump_name = lump_name && (std::isupper(u) || std::isdigit(u) || ch == '_');
+  }
+  if (!lump_name)
+    throw std::invalid_argument("task parameter 'map' must be a map lump name (1 to 8 of A-Z, 0-9, _), got '" +
+                                Printable(o.map) + "'");
+  o.iwad = Asset(c, "iwad");
+  o.map_wad = c.Has("map_wad") ? Asset(c, "map_wad") : o.iwad;
+  o.cfg = c.Has("cfg") ? Asset(c, "cfg") : "";
   return o;
 }
 
-std::string Asset(const Common& o, const std::string& rel) {
-  if (o.root.empty())
-    throw std::invalid_argument("the vizdoom family needs option 'asset_root' (envpool.make passes it from the "
-                                "installed envpool-assets-vizdoom package)");
-  return o.root + "/" + rel;
-}
+// The task's scenario .cfg, validated; empty when the task has none (CfgNumber gives the defaults).
+Cfg ScenarioCfg(const Common& o) { return o.cfg.empty() ? Cfg{} : ReadCfg(o.cfg); }
 
 const ThingDef* FindThing(const Level& lv, int type) {
   for (const auto& t : lv.things)
@@ -286,14 +131,12 @@ class DoomNav : public Env {
 // green armor; living_reward (from the cfg) every tic.
 class MyWayHome : public DoomNav {
  public:
-  static constexpr const char* kMap = "scenarios/my_way_home.wad";
-  static constexpr const char* kCfg = "scenarios/my_way_home.cfg";
-
   MyWayHome(const Common& o, std::shared_ptr<const Level> lv, const std::string& map_path, double living)
       : DoomNav(o, std::move(lv), map_path), living_(living) {
     goal_ = FindThing(world_.level(), kGreenArmor);
     if (goal_ == nullptr)
-      throw std::invalid_argument(map_path + ": map MAP01 has no green armor (thing type 2018) to use as the goal");
+      throw std::invalid_argument(map_path + ": map " + world_.level().map_name +
+                                  " has no green armor (thing type 2018) to use as the goal");
     for (const auto& t : world_.level().things)
       if (t.type == kMapSpot) spots_.push_back(&t);
   }
@@ -358,9 +201,6 @@ std::pair<int, int> FloorDamage(MapFormat f, int special) {
 // start and one more every 30 tics; living_reward every tic, -death_penalty and the end at 0 health.
 class HealthGathering : public DoomNav {
  public:
-  static constexpr const char* kMap = "scenarios/health_gathering.wad";
-  static constexpr const char* kCfg = "scenarios/health_gathering.cfg";
-
   HealthGathering(const Common& o, std::shared_ptr<const Level> lv, const std::string& map_path, double living,
                   double death)
       : DoomNav(o, std::move(lv), map_path), living_(living), death_(death) {
@@ -409,8 +249,8 @@ class HealthGathering : public DoomNav {
   double minx_, maxx_, miny_, maxy_;
 };
 
-// Freedoom2 MAP01: start at the player 1 start; +1 and the end on reaching an exit line.
-class Map01 : public DoomNav {
+// reach_exit (Freedoom2 MAP01): start at the player 1 start; +1 and the end on reaching an exit line.
+class ReachExit : public DoomNav {
  public:
   using DoomNav::DoomNav;
 
@@ -425,26 +265,41 @@ class Map01 : public DoomNav {
   }
 };
 
-constexpr int kMyWayHomeTimeout = 2100;  // tics, overridden by the cfg's episode_timeout
-constexpr int kMap01Timeout = 10500;     // 5 minutes of 35 Hz tics
-
-int TimeoutTics(const std::string& task_id, const Common& o) {
-  if (task_id == "DoomNav-Freedoom2Map01-v0") return kMap01Timeout;
-  const char* cfg = task_id == "DoomNav-MyWayHome-v0" ? MyWayHome::kCfg : HealthGathering::kCfg;
-  std::string path = Asset(o, cfg);
-  return static_cast<int>(CfgNumber(ReadCfg(path), "episodetimeout", kMyWayHomeTimeout));
+std::unique_ptr<Env> MakeMyWayHome(const Common& o) {
+  const double living = CfgNumber(ScenarioCfg(o), "livingreward", -0.0001);
+  return std::make_unique<MyWayHome>(o, LoadLevel(o.iwad, o.map_wad, o.map, {kGreenArmor}), o.map_wad, living);
 }
 
-void CheckTask(const std::string& task_id) {
-  if (task_id != "DoomNav-MyWayHome-v0" && task_id != "DoomNav-HealthGathering-v0" &&
-      task_id != "DoomNav-Freedoom2Map01-v0")
-    throw std::invalid_argument("vizdoom has no task '" + task_id + "'");
+std::unique_ptr<Env> MakeHealthGathering(const Common& o) {
+  const Cfg cfg = ScenarioCfg(o);
+  const double living = CfgNumber(cfg, "livingreward", 1), death = CfgNumber(cfg, "deathpenalty", 100);
+  return std::make_unique<HealthGathering>(o, LoadLevel(o.iwad, o.map_wad, o.map, {kMedikit}), o.map_wad, living,
+                                           death);
+}
+
+std::unique_ptr<Env> MakeReachExit(const Common& o) {
+  return std::make_unique<ReachExit>(o, LoadLevel(o.iwad, o.map_wad, o.map, {}), o.map_wad);
+}
+
+struct Scenario {
+  int timeout_tics;  // unless the cfg sets episode_timeout
+  std::unique_ptr<Env> (*make)(const Common&);
+};
+
+// The rules, by the task parameter "scenario" (envpool/tasks.py names one per task).
+const Scenario& FindScenario(const Config& c) {
+  static const std::map<std::string, Scenario> scenarios = {
+      {"my_way_home", {2100, &MakeMyWayHome}},
+      {"health_gathering", {2100, &MakeHealthGathering}},
+      {"reach_exit", {10500, &MakeReachExit}},  // 5 minutes of 35 Hz tics
+  };
+  return Lookup(scenarios, "vizdoom scenario", c.Param<std::string>("scenario"));
 }
 
 }  // namespace
 
-EnvSpec TaskSpec(const std::string& task_id, const Config& config) {
-  CheckTask(task_id);
+EnvSpec TaskSpec(const std::string&, const Config& config) {
+  const Scenario& scenario = FindScenario(config);
   const Common o = ReadCommon(config);
   EnvSpec s;
   FieldSpec f;
@@ -456,27 +311,14 @@ EnvSpec TaskSpec(const std::string& task_id, const Config& config) {
   s.obs.push_back(f);
   s.action.discrete = true;
   s.action.n = kNumActions;
-  const int tics = TimeoutTics(task_id, o);
+  const int tics = static_cast<int>(CfgNumber(ScenarioCfg(o), "episodetimeout", scenario.timeout_tics));
   s.max_episode_steps = (tics + o.frame_skip - 1) / o.frame_skip;
   return s;
 }
 
-std::unique_ptr<Env> MakeTask(const std::string& task_id, const Config& config) {
-  CheckTask(task_id);
-  const Common o = ReadCommon(config);
-  const std::string iwad = Asset(o, "freedoom2.wad");
-  if (task_id == "DoomNav-MyWayHome-v0") {
-    const std::string map = Asset(o, MyWayHome::kMap), cfgp = Asset(o, MyWayHome::kCfg);
-    const double living = CfgNumber(ReadCfg(cfgp), "livingreward", -0.0001);
-    return std::make_unique<MyWayHome>(o, LoadLevel(iwad, map, "MAP01", {kGreenArmor}), map, living);
-  }
-  if (task_id == "DoomNav-HealthGathering-v0") {
-    const std::string map = Asset(o, HealthGathering::kMap), cfgp = Asset(o, HealthGathering::kCfg);
-    auto cfg = ReadCfg(cfgp);
-    return std::make_unique<HealthGathering>(o, LoadLevel(iwad, map, "MAP01", {kMedikit}), map,
-                                             CfgNumber(cfg, "livingreward", 1), CfgNumber(cfg, "deathpenalty", 100));
-  }
-  return std::make_unique<Map01>(o, LoadLevel(iwad, iwad, "MAP01", {}), iwad);
+std::unique_ptr<Env> MakeTask(const std::string&, const Config& config) {
+  const Scenario& scenario = FindScenario(config);
+  return scenario.make(ReadCommon(config));
 }
 
 }  // namespace envpool::vizdoom

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from envpool.errors import UnknownEnvError
 from envpool.families import FAMILIES
-from envpool.tasks import TASKS, OptionValue, Task
+from envpool.tasks import TASKS, OptionValue, ParamValue, Task
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     import gymnasium
 
     from envpool.gymnasium_pool import GymnasiumEnvPool
-    from envpool.resolution import Resolved
 
 _BY_ID: dict[str, Task] = {t.task_id: t for t in TASKS}
 _UINT64 = 1 << 64
@@ -107,7 +106,7 @@ class EnvSpec:
     seeds: tuple[int, ...]
     options: Mapping[str, OptionValue]
     raw: Mapping[str, Any]  # the spec reported by the C++ family
-    native_options: Mapping[str, OptionValue]  # what the C++ family receives: options + asset_root
+    native_options: Mapping[str, ParamValue]  # what the C++ family receives (see native_options())
 
     @property
     def max_episode_steps(self) -> int:
@@ -142,13 +141,32 @@ class EnvSpec:
         }
 
 
-def _native_options(task: Task, options: Mapping[str, OptionValue], resolved: Resolved) -> dict[str, OptionValue]:
-    """The options passed to C++: the user's, plus ``asset_root`` for families with assets."""
-    native = dict(options)
+def _native_options(
+    task: Task, options: Mapping[str, OptionValue], root: str | os.PathLike[str] | None
+) -> dict[str, ParamValue]:
+    """The parameters passed to C++: the task's own (envpool/tasks.py), the user's options, ``asset_root``."""
+    native = task.native(options)
     if task.assets:
-        assert resolved.assets is not None  # a family whose tasks read assets resolves with them
-        native["asset_root"] = str(resolved.assets.root)
+        assert root is not None  # a family whose tasks read assets resolves with them
+        native["asset_root"] = str(root)
     return native
+
+
+def native_options(
+    task_id: str, options: Mapping[str, Any] | None = None, asset_root: str | os.PathLike[str] | None = None
+) -> dict[str, ParamValue]:
+    """The config a family's extension module takes for ``task_id`` (its ``spec`` and ``Pool``).
+
+    That is the task's fixed parameters and asset paths from envpool/tasks.py, ``options`` checked
+    against the task's and completed with their defaults, and, for a family with assets,
+    ``asset_root``: by default the installed asset package's root.
+    """
+    task = _task(task_id)
+    if task.assets and asset_root is None:
+        from envpool.resolution import asset_root as installed_root
+
+        asset_root = installed_root(task.family)
+    return _native_options(task, _options(task, options or {}), asset_root)
 
 
 def make_spec(
@@ -189,7 +207,7 @@ def _spec_and_module(
 
     resolved = resolution.resolve(task.family, check_files=bool(task.assets))
     module = resolution.load(resolved)
-    native_opts = _native_options(task, opts, resolved)
+    native_opts = _native_options(task, opts, resolved.assets.root if resolved.assets is not None else None)
     raw = module.spec(task.task_id, native_opts)
     spec = EnvSpec(task.task_id, task.family, num_envs, batch_size, num_threads, tuple(seeds), opts, raw, native_opts)
     return spec, module
@@ -238,4 +256,5 @@ __all__ = [
     "make",
     "make_gymnasium",
     "make_spec",
+    "native_options",
 ]
