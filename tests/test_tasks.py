@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import envpool
-from envpool.families import FAMILIES, load_family
+from envpool.families import FAMILIES
 from envpool.registration import native_options
+from envpool.resolution import load_family
 from envpool.tasks import TASKS
 
 CPP_SUFFIXES = {".cpp", ".h", ".cc", ".hpp"}
