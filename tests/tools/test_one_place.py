@@ -40,13 +40,6 @@ ALLOWED = ("README.md", "docs/*.md", "tests/*")
 #: Copies that another change of issue 12 removes: the runtime (packages/core/src/envpool) will read
 #: the mujoco-core pin from the installed envpool's own Requires-Dist. Each entry must still match,
 #: so it is deleted here as soon as its copy is gone. (path, fact name)
-PENDING = frozenset(
-    {
-        ("packages/core/src/envpool/families.py", "the mujoco-core version 4.0.0"),
-        ("packages/core/src/envpool/robotics_loader.py", "the mujoco-core version 4.0.0"),
-        ("packages/core/src/envpool/robotics_loader.py", "the excluded soname libmujoco.so.4.0.0"),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -126,22 +119,11 @@ def test_fact_is_written_only_in_the_table(fact: Fact, sources: dict[str, str]) 
     assert fact.pattern.search(fact.sample), f"the pattern of {fact.name} does not even find {fact.sample!r}"
     if fact.in_home:
         assert hits(HOME, sources[HOME], fact), f"{HOME} no longer spells {fact.name}: update this test's patterns"
-    copies = [
-        h
-        for name, text in sources.items()
-        if name != HOME and (name, fact.name) not in PENDING
-        for h in hits(name, text, fact)
-    ]
+    copies = [h for name, text in sources.items() if name != HOME for h in hits(name, text, fact)]
     assert not copies, (
         f"{fact.name} is typed outside {HOME}; derive it from the table instead "
         f"(tools: import tools.release.release_set; the core's build: pins.json):\n  " + "\n  ".join(copies)
     )
-
-
-@pytest.mark.parametrize(("name", "fact_name"), sorted(PENDING))
-def test_pending_copies_are_still_there(name: str, fact_name: str, sources: dict[str, str]) -> None:
-    (fact,) = [f for f in facts() if f.name == fact_name]
-    assert hits(name, sources.get(name, ""), fact), f"{name} no longer spells {fact_name}: remove it from PENDING"
 
 
 def test_the_scan_finds_a_copy() -> None:
