@@ -113,6 +113,22 @@ def test_targets_give_verdicts_and_reasons(results: dict[str, Any]) -> None:
     assert sixty_four[2:] == ["short", "slower in every round"]
 
 
+@pytest.mark.parametrize(
+    ("libs", "third", "verdicts"),
+    [(11_300_000, 40_000_000, ["met", "met"]), (12_500_000, 43_000_000, ["short", "short"])],
+)
+def test_size_targets_of_issue_13(results: dict[str, Any], libs: int, third: int, verdicts: list[str]) -> None:
+    everything = _fp_subject("ours-all", 1_200_000, third, 180_000_000, [4.0])
+    everything["files"].append(
+        {"name": "envpool_procgen_libs", "version": "1", "file": "libs.whl", "bytes": libs, "project": True}
+    )
+    everything["download_bytes"] += libs
+    results["sections"]["footprint"]["subjects"].append(everything)
+    rows = {row[0]: row for row in report.targets(results)}
+    assert rows["`envpool[all]` download < 55.0 MB"][2] == verdicts[0]
+    assert rows["envpool-procgen-libs <= 12.0 MB"][1:3] == [report.fmt_bytes(libs), verdicts[1]]
+
+
 def test_headlines_and_render(results: dict[str, Any]) -> None:
     heads = report.headlines(results)
     assert any("19.9x smaller" in h for h in heads)
