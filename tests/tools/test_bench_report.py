@@ -9,7 +9,7 @@ import pytest
 
 from tools.bench import footprint, markdown, release_bytes, report, sections, throughput, verdicts
 from tools.bench.common import cpu_model
-from tools.bench.stats import summarize
+from tools.bench.stats import fmt_bytes, summarize
 from tools.bench.venvs import parse_report
 from tools.release.release_set import CORE_MATRIX
 
@@ -111,6 +111,22 @@ def test_targets_give_verdicts_and_reasons(results: dict[str, Any]) -> None:
     assert "noise" in eight[3]
     sixty_four = rows["CartPole sync 64 envs: ours >= envpool 1.2.5"]
     assert sixty_four[2:] == ["short", "slower in every round"]
+
+
+@pytest.mark.parametrize(
+    ("libs", "third", "expected"),
+    [(11_300_000, 40_000_000, ["met", "met"]), (12_500_000, 43_000_000, ["short", "short"])],
+)
+def test_size_targets_of_issue_13(results: dict[str, Any], libs: int, third: int, expected: list[str]) -> None:
+    everything = _fp_subject("ours-all", 1_200_000, third, 180_000_000, [4.0])
+    everything["files"].append(
+        {"name": "envpool_procgen_libs", "version": "1", "file": "libs.whl", "bytes": libs, "project": True}
+    )
+    everything["download_bytes"] += libs
+    results["sections"]["footprint"]["subjects"].append(everything)
+    rows = {row[0]: row for row in verdicts.targets(results)}
+    assert rows["`envpool[all]` download < 55.0 MB"][2] == expected[0]
+    assert rows["envpool-procgen-libs <= 12.0 MB"][1:3] == [fmt_bytes(libs), expected[1]]
 
 
 def test_headlines_and_render(results: dict[str, Any]) -> None:

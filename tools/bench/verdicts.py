@@ -9,12 +9,46 @@ from tools.bench.common import PEER
 from tools.bench.sections import footprint_ratios, startup_ratios, subject, thirdparty_text
 from tools.bench.stats import Summary, fmt_bytes, fmt_ratio, fmt_seconds, fmt_summary, stored
 
+#: Issue 13's size targets: the whole install of every family, and the Qt/ICU library wheel (compressed).
+ALL_DOWNLOAD_TARGET = 55_000_000
+LIBRARY_WHEEL_TARGET = 12_000_000
+
 
 def _throughput_ratio(tp: dict[str, Any], n: int, mode: str = "sync", other: str = "peer") -> Summary:
     for row in tp.get("rows", []):
         if row["num_envs"] == n and row["mode"] == mode:
             return stored(row["ratios"].get(other))
     return Summary(math.nan, math.nan, math.nan, 0)
+
+
+def _size_targets(fp: dict[str, Any]) -> list[list[str]]:
+    """Issue 13's size targets: the download of every family, and the Qt/ICU library wheel (compressed)."""
+    everything = subject(fp, "ours-all")
+    if not everything:
+        return []
+    size = everything["download_bytes"]
+    rows = [
+        [
+            f"`envpool[all]` download < {fmt_bytes(ALL_DOWNLOAD_TARGET)}",
+            fmt_bytes(size),
+            "met" if size < ALL_DOWNLOAD_TARGET else "short",
+            "",
+        ]
+    ]
+    libs = [f for f in everything["files"] if f["name"].lower().replace("_", "-") == "envpool-procgen-libs"]
+    if libs:
+        size = libs[0]["bytes"]
+        met = size <= LIBRARY_WHEEL_TARGET
+        why = "" if met else "the ICU data items kept (packages/procgen-libs/icu-data.txt) or Qt itself grew"
+        rows.append(
+            [
+                f"envpool-procgen-libs <= {fmt_bytes(LIBRARY_WHEEL_TARGET)}",
+                fmt_bytes(size),
+                "met" if met else "short",
+                why,
+            ]
+        )
+    return rows
 
 
 def targets(results: dict[str, Any]) -> list[list[str]]:
@@ -50,6 +84,7 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
                 "",
             ]
         )
+        rows += _size_targets(fp)
     st = sec.get("startup")
     if st:
         imp = startup_ratios(st).get("import")

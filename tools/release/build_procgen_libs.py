@@ -2,8 +2,9 @@
 
 One ``py3-none-manylinux_*`` wheel per platform carrying Qt5Core + Qt5Gui and their run-time
 closure, taken from the hash-locked upstream binaries of ``packages/procgen-libs/upstream.lock.json``
-(see tools/procgen_libs/upstream.py and closure.py). The wheel is checked with ``auditwheel show``
-and must be at the manylinux floor of the release set or older. The project's PEP 517 backend
+(see tools/procgen_libs/upstream.py and closure.py), with ICU's data cut down to the items of
+``packages/procgen-libs/icu-data.txt`` (tools/procgen_libs/icu_data.py). The wheel is checked with
+``auditwheel show`` and must be at the manylinux floor of the release set or older. The project's PEP 517 backend
 (packages/procgen-libs/backend) calls ``build``; ``nox -s build`` runs that backend.
 """
 
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from tools.procgen_libs.closure import closure
+from tools.procgen_libs.icu_data import trim_library
 from tools.procgen_libs.sbom import cyclonedx
 from tools.procgen_libs.upstream import unpack
 from tools.procgen_libs.wheel import DIST, IMPORT, PACKAGE_DIR, manifest_json, stage, write_wheel
@@ -34,8 +36,10 @@ def build(out: Path) -> Path:
     _log(f"{DIST} {release}: grafting the Qt5Core + Qt5Gui closure from {PACKAGE_DIR / 'upstream.lock.json'}")
     with tempfile.TemporaryDirectory(prefix="procgen-libs-") as tmp:
         libs = closure(unpack(Path(tmp) / "upstream"))
+        libs, icu_data = trim_library(libs, Path(tmp) / "icu-data", _log)
         staging = Path(tmp) / "root"
         manifest = stage(staging, libs, _log)
+        manifest["icu_data"] = icu_data
         (staging / IMPORT / "_manifest.json").write_text(manifest_json(manifest, release))
         sbom = cyclonedx(DIST, release, manifest["_origins"])  # type: ignore[arg-type]
         _log(f"Qt {manifest['qt_version']}, ICU {manifest['icu_version']}; checking with auditwheel show")

@@ -111,7 +111,7 @@ PACKAGES: tuple[Package, ...] = (
     Package("packages/core", "envpool", "extension", 3 * MB, None, build_pins=(MUJOCO_CORE,)),
     Package("packages/assets-vizdoom", "envpool-assets-vizdoom", "data", 15 * MB, "vizdoom"),
     Package("packages/assets-robotics", "envpool-assets-robotics", "data", 10 * MB, "robotics", (MUJOCO_CORE,)),
-    Package("packages/procgen-libs", "envpool-procgen-libs", "library", 25 * MB, "procgen"),
+    Package("packages/procgen-libs", "envpool-procgen-libs", "library", 12 * MB, "procgen"),
 )
 
 

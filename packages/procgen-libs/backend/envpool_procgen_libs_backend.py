@@ -2,8 +2,8 @@
 
 ``uv build packages/procgen-libs`` (or ``python -m build``, ``pip wheel``) works like any project:
 
-- ``build_sdist`` packs this directory (pyproject.toml, README.md, upstream.lock.json, VERSION, src/,
-  backend/) and the modules of the repository's ``tools`` package that assemble the wheel: the import
+- ``build_sdist`` packs this directory (pyproject.toml, README.md, upstream.lock.json, icu-data.txt,
+  VERSION, src/, backend/) and the modules of the repository's ``tools`` package that assemble the wheel: the import
   closure of ``tools.release.build_procgen_libs``, found by reading their imports. So the sdist builds
   its wheel alone, with no checkout beside it.
 - ``build_wheel`` runs ``tools.release.build_procgen_libs.build``: it fetches the locked upstream
@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent  # the project directory (or the unpacked sdist)
 ENTRY = "tools.release.build_procgen_libs"
 #: Project files the sdist carries besides the tools modules.
-PROJECT_FILES = ("pyproject.toml", "README.md", "upstream.lock.json", "VERSION")
+PROJECT_FILES = ("pyproject.toml", "README.md", "upstream.lock.json", "icu-data.txt", "VERSION")
 PROJECT_DIRS = ("src", "backend")
 #: Files the tools load by path rather than import (tools/common/index.py: the core's index client),
 #: packed at the same place relative to tools/.

@@ -4,8 +4,10 @@
 sha256), then ``dlopen``s each library by absolute path with ``RTLD_GLOBAL``, dependencies first,
 so that a module linked against ``libQt5Core.so.5`` / ``libQt5Gui.so.5`` and imported afterwards
 binds to these copies by soname, never to a system Qt. It then asks the loaded libraries for
-their versions (``qVersion()``, ``u_getVersion_<major>()``) and checks in ``/proc/self/maps``
-that no other copy of Qt or ICU is mapped into the process.
+their versions (``qVersion()``, ``u_getVersion_<major>()``), reads the item names of the ICU data
+from the loaded ``libicudata`` (the wheel carries only the items of its reviewed list, which the
+manifest names) and checks in ``/proc/self/maps`` that no other copy of Qt or ICU is mapped into
+the process.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class LoadedLibraries:
     qt_version: str
     icu_version: str
     files: dict[str, Path]  # soname -> absolute path, in load order
+    #: the items of the ICU common data that libicuuc uses, read from the loaded libicudata
+    icu_data: tuple[str, ...] = ()
 
 
 def _fix_line(version: str) -> str:
@@ -161,9 +165,10 @@ def load() -> LoadedLibraries:
                 f"says Qt {data['qt_version']} / ICU {data['icu_version']}: another copy was picked up. "
                 f"Reinstall with:\n    {_fix_line(version)}"
             )
+        icu_data = _check_icu_data(data, handles, version)
         _refuse_foreign(version)
         _handles.extend(handles.values())
-        _loaded = LoadedLibraries(library_dir(), version, qt_version, icu_version, files)
+        _loaded = LoadedLibraries(library_dir(), version, qt_version, icu_version, files, icu_data)
         return _loaded
 
 
@@ -198,3 +203,37 @@ def _icu_version(handles: dict[str, ctypes.CDLL]) -> str:
     while len(parts) > 2 and parts[-1] == 0:
         parts.pop()
     return ".".join(map(str, parts))
+
+
+def common_data_items(library: ctypes.CDLL, symbol: str) -> tuple[str, ...]:
+    """The item names of the ICU common data package that ``library`` exports as ``symbol``.
+
+    Read from the package's table of contents in memory: a header of ``headerSize`` bytes (its first
+    uint16), then the item count and one (name offset, data offset) uint32 pair per item. Names
+    are relative to the header's end and carry the package prefix (``icudt56l/``), which is dropped.
+    """
+    base = ctypes.addressof(ctypes.c_uint8.in_dll(library, symbol))
+    header = ctypes.c_uint16.from_address(base).value
+    toc = base + header
+    count = ctypes.c_uint32.from_address(toc).value
+    names = []
+    for i in range(count):
+        name = ctypes.string_at(toc + ctypes.c_uint32.from_address(toc + 4 + 8 * i).value).decode("ascii")
+        names.append(name.split("/", 1)[-1])
+    return tuple(names)
+
+
+def _check_icu_data(data: dict[str, Any], handles: dict[str, ctypes.CDLL], version: str) -> tuple[str, ...]:
+    """The loaded ICU data items; LibraryLoadError when they are not the ones the manifest lists."""
+    expected = data.get("icu_data")
+    if not expected:
+        return ()
+    soname = Path(expected["file"]).name
+    items = common_data_items(handles[soname], expected["symbol"])
+    if sorted(items) != sorted(expected["items"]):
+        raise LibraryLoadError(
+            f"{DISTRIBUTION} {version}: the loaded {soname} holds {len(items)} ICU data items, but the manifest "
+            f"lists {len(expected['items'])}: another ICU data library was picked up. Reinstall with:\n    "
+            f"{_fix_line(version)}"
+        )
+    return items
