@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tools import REPO
+from tools.assets.paths import cache_dir
 from tools.common.distfile import write_wheel
 from tools.common.elf import dynamic_info
 from tools.procgen_libs import upstream
@@ -29,25 +29,30 @@ def _package(kind: str) -> release_set.Package:
 
 
 def test_hash_lock_mismatch_stops_the_library_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """A cached upstream file that is not the locked one: the build names it, both digests and the fix."""
+    """A cached upstream file that is not the locked one: the build names it, both digests and the fix.
+
+    The library wheel is built by its PEP 517 backend in a ``uv build`` subprocess, which reads the
+    real lock and the cache that ``ENVPOOL_ARTIFACT_CACHE`` names: every other locked file is linked
+    from the verified cache (no download), one Debian package is replaced by other bytes.
+    """
     _arch, artifacts = upstream.load_lock()
     art = next(a for a in artifacts if a.source == "debian")
+    verified = cache_dir()
     cache = tmp_path / "cache"
     cache.mkdir()
+    for other in artifacts:
+        if other is not art and (verified / other.filename).is_file():
+            (cache / other.filename).symlink_to(verified / other.filename)
     (cache / art.filename).write_bytes(b"not the locked package")
-    lock = tmp_path / "upstream.lock.json"
-    raw = json.loads(upstream.LOCK.read_text())
-    raw["artifacts"] = [a for a in raw["artifacts"] if a.get("path", "").endswith(art.filename)]
-    lock.write_text(json.dumps(raw))
-    monkeypatch.setattr(upstream, "LOCK", lock)
     monkeypatch.setenv("ENVPOOL_ARTIFACT_CACHE", str(cache))
     out = tmp_path / "wheelhouse"
     out.mkdir()
     (out / "envpool_procgen_libs-0.0.1-py3-none-manylinux_2_28_x86_64.whl").write_bytes(b"previous build")
     rc = build.main(["--out", str(out), _package("library").directory])
-    err = capsys.readouterr().err
+    captured = capfd.readouterr()
+    err = captured.out + captured.err
     assert rc == 1
     assert f"upstream artifact {art.filename}" in err and "sha256 mismatch" in err and art.sha256 in err
     assert "Delete the cached file" in err
