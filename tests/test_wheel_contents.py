@@ -30,7 +30,7 @@ def test_core_wheel_files(wheelhouse: Path, repo_root: Path) -> None:
     names = [n for n in names if not n.endswith("/")]  # directory entries
     package_files = {n for n in names if n.startswith("envpool/")}
     sources = {f"envpool/{p.name}" for p in (repo_root / "packages/core/src/envpool").iterdir() if p.is_file()}
-    expected_python = sources | {"envpool/_version.py"}
+    expected_python = sources | {"envpool/_version.py", "envpool/_procgen_abi.json"}  # both generated
     python_files = {n for n in package_files if not n.endswith(".so")}
     assert python_files == expected_python
     modules = {re.sub(r"\..*", "", n.removeprefix("envpool/")) for n in package_files if n.endswith(".so")}

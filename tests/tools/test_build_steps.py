@@ -146,6 +146,7 @@ def test_the_core_stamp_covers_the_matrix(monkeypatch: pytest.MonkeyPatch, out: 
     core = _package("extension")
     monkeypatch.setattr(build, "prepare", lambda package: None)
     monkeypatch.setattr(build, "input_digest", lambda package: "same")
+    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_: "sha256:same-library")
     builder = FakeBuilder([f"envpool-{release_set.version()}.tar.gz"])
     monkeypatch.setitem(build.BUILDERS, core.kind, builder)
     first, *rest = release_set.CORE_MATRIX
@@ -203,3 +204,20 @@ def test_inputs_of_a_data_package_include_the_task_registry_and_version() -> Non
     assert REPO / "VERSION" in data_inputs and REPO / "VERSION" in core_inputs
     assert any(p.is_relative_to(REPO / "tools") for p in data_inputs)
     assert all(p.is_file() for p in data_inputs)
+
+
+def test_a_new_library_build_rebuilds_the_core(monkeypatch: pytest.MonkeyPatch, out: Path) -> None:
+    """The core records the library wheel's ABI fingerprint, so a library with another one makes it stale."""
+    core = _package("extension")
+    monkeypatch.setattr(build, "prepare", lambda package: None)
+    monkeypatch.setattr(build, "input_digest", lambda package: "same")
+    fingerprint = ["sha256:first"]
+    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_: fingerprint[0])
+    builder = FakeBuilder([f"envpool-{release_set.version()}.tar.gz"])
+    monkeypatch.setitem(build.BUILDERS, core.kind, builder)
+    build.build(core, out, reuse=True)
+    build.build(core, out, reuse=True)
+    assert len(builder.calls) == 1
+    fingerprint[0] = "sha256:second"
+    build.build(core, out, reuse=True)
+    assert len(builder.calls) == 2

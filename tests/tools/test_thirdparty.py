@@ -68,7 +68,7 @@ def test_fill_downloads_once_builds_sdists_and_drops_our_distributions(
     good_set: ReleaseSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pip = FakePip()
-    monkeypatch.setattr(thirdparty.subprocess, "run", pip)
+    monkeypatch.setattr(thirdparty.process, "run", pip)
     monkeypatch.setattr(thirdparty, "test_requirements", lambda: ["pytest>=8"])
     cache = tmp_path / "cache"
     thirdparty.fill(good_set.wheelhouse, cache, ["extra-tool"])

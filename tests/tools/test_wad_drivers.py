@@ -184,7 +184,7 @@ def test_sanitize_names_the_fix_for_a_missing_compiler_or_sanitizer(
 def test_sanitize_refuses_missing_inputs(fakes: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"real WAD\(s\) not found: .*nowhere\.wad"):
         sanitize.main(["--cxx", str(fakes["cxx"]), str(tmp_path / "nowhere.wad")])
-    with pytest.raises(SystemExit, match=r"has no freedoom2\.wad"):
+    with pytest.raises(SystemExit, match=r"lacks freedoom2\.wad"):
         sanitize.main(["--cxx", str(fakes["cxx"]), "--assets", str(tmp_path)])
     assert calls(fakes["log"], "cxx") == []  # refused before compiling anything
 

@@ -9,18 +9,18 @@ against, and ``envpool.procgen_loader`` refuses a library wheel whose fingerprin
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING
 
 from tools.common.elf import dynamic_info, dynamic_symbols
+from tools.common.hashing import sha256_bytes
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def _sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_bytes(text.encode())
 
 
 def abi_fingerprint(libdir: Path, library_versions: dict[str, str]) -> dict[str, object]:

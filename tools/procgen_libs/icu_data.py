@@ -20,11 +20,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from tools.common import process
 from tools.procgen_libs import package_dir
 from tools.procgen_libs.upstream import fetch_upstream, load_lock
 
@@ -68,7 +68,7 @@ def _icu_tool(name: str) -> str:
 
 
 def _run(cmd: list[str]) -> str:
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    res = process.run(cmd)
     if res.returncode != 0:
         raise IcuDataError(f"{' '.join(cmd)} failed (exit {res.returncode}):\n{res.stdout}{res.stderr}")
     return res.stdout
@@ -137,7 +137,7 @@ def package_name(package: bytes) -> str:
 def package_items(dat: Path) -> list[str]:
     """The item names of an ICU ``.dat`` package, as ``icupkg -l`` lists them."""
     icupkg = _icu_tool("icupkg")
-    res = subprocess.run([icupkg, "-l", str(dat)], capture_output=True, text=True, check=False)
+    res = process.run([icupkg, "-l", str(dat)])
     # icupkg reports dependency problems of the upstream data (en_001 parents) on stderr; the list is on stdout.
     if res.returncode not in (0, 2) or not res.stdout.strip():
         raise IcuDataError(f"icupkg -l {dat} failed (exit {res.returncode}):\n{res.stderr}")
