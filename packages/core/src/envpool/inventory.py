@@ -149,6 +149,8 @@ def _interpreter_file(path: str) -> bool:
 
 def _call_version(path: str, soname: str) -> tuple[str | None, str | None]:
     """The version a loaded Qt, ICU or MuJoCo reports about itself (never loads anything new)."""
+    if not soname.startswith(("libQt5Core.so", "libicuuc.so.", "libmujoco.so")):
+        return None, None
     try:
         handle = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_NOW)
         if soname.startswith("libQt5Core.so"):
