@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envpool.errors import BrokenInstallError
 from envpool.families import FAMILIES, installed_version
+from envpool.inventory import command_output
 
 if TYPE_CHECKING:
     from envpool.inventory import MappedLibrary, WheelFiles
@@ -89,12 +89,9 @@ def ldconfig_cache() -> list[tuple[str, str]]:
     )
     if exe is None:
         return []
-    try:
-        res = subprocess.run([exe, "-p"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return []
+    output = command_output([exe, "-p"])
     pairs = []
-    for line in res.stdout.splitlines():
+    for line in output.splitlines():
         name, sep, path = line.strip().partition(" => ")
         if sep:
             pairs.append((name.split(" (", 1)[0], path.strip()))

@@ -108,37 +108,36 @@ def _usr_merged(path: str) -> list[str]:
     return [path]
 
 
+def command_output(cmd: list[str]) -> str:
+    """stdout of ``cmd`` (a short query such as ``dpkg -S``), "" when it cannot run or times out.
+
+    The runtime's one way to run a command (the release tools have tools/common/process.py).
+    """
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return res.stdout
+
+
 def system_packages(paths: list[str]) -> dict[str, str]:
     """path -> the system package owning it, from ``dpkg -S`` or ``rpm -qf`` (whichever exists)."""
     if not paths:
         return {}
     queries = {alt: p for p in paths for alt in _usr_merged(p)}
     found: dict[str, str] = {}
-    try:
-        if shutil.which("dpkg"):
-            res = subprocess.run(
-                ["dpkg", "-S", *queries], capture_output=True, text=True, timeout=_TIMEOUT, check=False
-            )
-            for line in res.stdout.splitlines():
-                pkg, sep, rest = line.partition(": /")
-                if sep and not line.startswith("diversion ") and "/" + rest in queries:
-                    found.setdefault(queries["/" + rest], pkg.strip())
-        elif shutil.which("rpm"):
-            listed = list(queries)
-            res = subprocess.run(
-                ["rpm", "-qf", "--queryformat", "%{NAME}\\n", *listed],
-                capture_output=True,
-                text=True,
-                timeout=_TIMEOUT,
-                check=False,
-            )
-            lines = res.stdout.splitlines()
-            if len(lines) == len(listed):  # one line per path, in order
-                for query, line in zip(listed, lines, strict=True):
-                    if line and " " not in line.strip():
-                        found.setdefault(queries[query], line.strip())
-    except (OSError, subprocess.SubprocessError):
-        return found
+    if shutil.which("dpkg"):
+        for line in command_output(["dpkg", "-S", *queries]).splitlines():
+            pkg, sep, rest = line.partition(": /")
+            if sep and not line.startswith("diversion ") and "/" + rest in queries:
+                found.setdefault(queries["/" + rest], pkg.strip())
+    elif shutil.which("rpm"):
+        listed = list(queries)
+        lines = command_output(["rpm", "-qf", "--queryformat", "%{NAME}\\n", *listed]).splitlines()
+        if len(lines) == len(listed):  # one line per path, in order
+            for query, line in zip(listed, lines, strict=True):
+                if line and " " not in line.strip():
+                    found.setdefault(queries[query], line.strip())
     return found
 
 
