@@ -162,11 +162,12 @@ def test_separate_target_dirs(make_venv: Any, wheelhouse: Path, thirdparty: Path
     """envpool, the library wheel, mujoco-core and the asset wheel each in a ``--target`` dir of its own."""
     python = make_venv([])
     uv = str(Path(sys.executable).parent / "uv")
+    pins = all_pins()
     dirs = {name: tmp_path / name for name in ("core", "libs", "mujoco", "assets")}
     requirements = {
         "core": [f"envpool=={VERSION}"],
-        "libs": ["--no-deps", f"envpool-procgen-libs=={VERSION}"],
-        "mujoco": ["mujoco-core==4.0.0"],
+        "libs": ["--no-deps", f"envpool-procgen-libs=={pins['envpool-procgen-libs']}"],
+        "mujoco": [f"mujoco-core=={pins['mujoco-core']}"],
         "assets": ["--no-deps", f"envpool-assets-robotics=={VERSION}"],
     }
     for name, target in dirs.items():
@@ -185,7 +186,7 @@ def test_separate_target_dirs(make_venv: Any, wheelhouse: Path, thirdparty: Path
     assert qt["owner"] == "envpool-procgen-libs" and Path(qt["path"]).is_relative_to(dirs["libs"])
     mujoco = next(lib for s, lib in libs.items() if s.startswith("libmujoco.so."))
     assert mujoco["owner"] == "mujoco-core" and Path(mujoco["path"]).is_relative_to(dirs["mujoco"])
-    assert mujoco["version"] == "4.0.0" and mujoco["version_source"] == "mj_versionString"
+    assert mujoco["version"] == pins["mujoco-core"] and mujoco["version_source"] == "mj_versionString"
     ext = [lib for lib in inv["libraries"] if lib["soname"].startswith(("_procgen.", "_robotics."))]
     assert len(ext) == 2 and all(lib["owner"] == "envpool" for lib in ext), ext
     loaded = [lib for lib in inv["libraries"] if lib["loaded_by"]]
