@@ -10,8 +10,9 @@ In each, a venv is made with chroot and ``envpool[all]`` is installed from the w
 third-party cache only (``--no-index --find-links``, both bind-mounted read-only): the cache of
 ENVPOOL_THIRDPARTY when the root's CPython is this one, else ``thirdparty-pyXY`` next to it, filled
 once with ``pip download --python-version X.Y`` (tools.release.minimal_root.fill_thirdparty). One task of
-every family steps, procgen's Qt comes from envpool-procgen-libs, and the same root with the core
-alone gives the missing-extra error.
+every family steps, procgen's Qt comes from envpool-procgen-libs, ``envpool doctor --all --json`` finds
+no conflict and names each library's owner (a wheel, or a Debian package by ``dpkg -S``), and the same
+root with the core alone gives the missing-extra error.
 
 A release-tool test (it reads the wheelhouse, not this venv): it runs in one extras combination of
 ``nox -s tests`` only. Needs root, chroot, mount and debootstrap (CI: ``apt-get install -y debootstrap``); without them
@@ -158,6 +159,26 @@ def test_every_family_steps_in_minimal_root(root: Root, chroot_venv: str) -> Non
     assert report["families"] and not bad, bad
     res = minimal_root.run(root.path, python, "-c", STEP, check=False)
     assert res.returncode == 0 and res.stdout.startswith("OK 5."), res.stdout + res.stderr
+    _doctor_all_in_root(root, python)
+
+
+def _doctor_all_in_root(root: Root, python: str) -> None:
+    """``envpool doctor --all --json`` parses; no conflict; owners come from the wheels and from dpkg."""
+    res = minimal_root.run(root.path, python, "-m", "envpool", "doctor", "--all", "--json", check=False)
+    report = json.loads(res.stdout)
+    inv = report["inventory"]
+    assert res.returncode == 0 and inv["conflicts"] == [], (res.returncode, inv["conflicts"], res.stderr)
+    assert {f["status"] for f in report["families"]} == {"ready"}, report["families"]
+    ours = {d["name"] for d in report["distributions"]}  # envpool's distributions and its pinned siblings
+    loaded = [lib for lib in inv["libraries"] if lib["loaded_by"]]
+    assert loaded, inv["libraries"]
+    for lib in loaded:
+        assert lib["owner_kind"] in ("wheel", "system"), lib  # the root's python is a Debian package too
+        assert lib["owner_kind"] != "wheel" or lib["owner"] in ours, lib
+    owners = {lib["soname"]: lib["owner"] for lib in inv["libraries"]}
+    assert owners["libc.so.6"].startswith("libc6"), owners  # asked of dpkg -S in the root
+    assert owners["libQt5Core.so.5"] == "envpool-procgen-libs", owners
+    assert [i["owner"] for i in inv["icu_data"]["loaded"]] == ["envpool-procgen-libs"], inv["icu_data"]
 
 
 def test_missing_extra_in_minimal_root(root: Root, chroot_venv: str) -> None:

@@ -137,7 +137,7 @@ def _uses(path: Path, kind: type[ast.AST], name: str) -> bool:
 #: (what, ast node kind, the name or call, the only files allowed to use it)
 ONE_PLACE = [
     ("sha256 hashing", ast.Import, "hashlib", {"tools/common/hashing.py", f"{RUNTIME}/package_index.py"}),
-    ("running a command", ast.Attribute, "subprocess.run", {"tools/common/process.py"}),
+    ("running a command", ast.Attribute, "subprocess.run", {"tools/common/process.py", f"{RUNTIME}/inventory.py"}),
     ("writing a zip member", ast.Attribute, "zipfile.ZipInfo", {"tools/common/distfile.py"}),
     ("TLS for an index", ast.Attribute, "ssl.create_default_context", {f"{RUNTIME}/package_index.py"}),
     ("reading an index page", ast.Import, "html.parser", {f"{RUNTIME}/package_index.py"}),

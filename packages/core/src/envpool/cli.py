@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_CONFLICT = 3  # envpool doctor --all: a library conflict was flagged
 
 
 class UsageError(Exception):
@@ -45,13 +46,18 @@ def _check_family(name: str, need_assets: bool = False) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    """Report the installation; non-zero if a named family is not ready (or, unnamed, any is broken)."""
+    """Report the installation; non-zero if a named family is not ready (or, unnamed, any is broken).
+
+    With ``--all``: 3 (EXIT_CONFLICT) when a library conflict is flagged, before the family statuses.
+    """
     from envpool import doctor
 
     for name in args.families:
         _check_family(name)
-    report = doctor.run(args.families)
+    report = doctor.run(args.families, full=args.all)
     print(json.dumps(report, indent=2) if args.json else doctor.render(report))
+    if args.all and report["inventory"]["conflicts"]:
+        return EXIT_CONFLICT
     statuses = [f["status"] for f in report["families"]]
     if args.families:
         return EXIT_OK if all(s == "ready" for s in statuses) else EXIT_FAIL
@@ -198,6 +204,12 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="report Python, distributions, families, assets and mapped libraries")
     d.add_argument("families", nargs="*", metavar="FAMILY", help="check only these (exit 1 unless all are ready)")
     d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.add_argument(
+        "--all",
+        action="store_true",
+        help="also list every distribution, every mapped library (soname, version, build id, owner), the "
+        "variables that change resolution, the ICU data, and conflicts (exit 3 when one is flagged)",
+    )
     d.set_defaults(func=cmd_doctor)
 
     a = sub.add_parser("assets", help="list, locate, verify, export or fetch asset trees")

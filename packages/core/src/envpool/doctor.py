@@ -13,9 +13,9 @@ import sys
 import sysconfig
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envpool import conflicts, inventory
 from envpool._version import __version__
 from envpool.errors import BrokenInstallError, MissingExtraError, VersionSkewError
 from envpool.families import FAMILIES, all_pins, installed_version
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from envpool.resolution import AssetSource
-
-_SO = re.compile(r"\.so(\.\d+)*$")
 
 
 @dataclass
@@ -100,45 +98,19 @@ def distributions() -> list[dict[str, Any]]:
 
 def mapped_libraries() -> list[str]:
     """The shared-library files mapped into this process, from /proc/self/maps (empty elsewhere)."""
-    try:
-        text = Path("/proc/self/maps").read_text()
-    except OSError:
-        return []
-    paths: dict[str, None] = {}
-    for line in text.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) == 6 and parts[5].startswith("/"):
-            path = parts[5].removesuffix(" (deleted)")
-            if _SO.search(path) or ".so." in path:
-                paths[path] = None
-    return list(paths)
+    return inventory.mapped_paths()
 
 
 class Owners:
     """Maps file paths to the installed distribution listing them (built on first use)."""
 
     def __init__(self) -> None:
-        self._by_path: dict[str, str] | None = None
-
-    def _build(self) -> dict[str, str]:
-        table: dict[str, str] = {}
-        for dist in metadata.distributions():
-            name = dist.metadata["Name"] or "?"
-            for f in dist.files or ():
-                s = str(f)
-                if _SO.search(s) or ".so." in s:
-                    try:
-                        table[os.path.realpath(str(dist.locate_file(f)))] = name
-                    except (OSError, ValueError):
-                        continue
-        return table
+        self.wheels = inventory.WheelFiles()
 
     def owner(self, path: str) -> str:
         """The distribution owning ``path``, "python" for the interpreter's own files, else "system"."""
-        if self._by_path is None:
-            self._by_path = self._build()
         real = os.path.realpath(path)
-        found = self._by_path.get(real) or self._by_path.get(path)
+        found = self.wheels.owner(path)
         if found:
             return found
         for base in {sys.base_prefix, sys.base_exec_prefix}:
@@ -206,11 +178,12 @@ def _check_family(name: str, owners: Owners) -> FamilyReport:  # noqa: PLR0911 -
     return FamilyReport(name, "ready", "", "", assets, libs)
 
 
-def run(names: Iterable[str] = ()) -> dict[str, Any]:
-    """The whole report as a JSON-ready dict (families: the named ones, else all)."""
+def run(names: Iterable[str] = (), full: bool = False) -> dict[str, Any]:
+    """The whole report as a JSON-ready dict (families: the named ones, else all; ``full``: with the inventory)."""
     names = list(names) or list(FAMILIES)
     owners = Owners()
     families = [check_family(n, owners) for n in names]
+    extra = {"inventory": collect(families, owners.wheels)} if full else {}
     env = {k: os.environ[k] for k in ("LD_PRELOAD", "LD_LIBRARY_PATH", "ENVPOOL_ASSETS_PATH") if os.environ.get(k)}
     mapped = [asdict(Library(p, owners.owner(p))) for p in mapped_libraries()]
     return {
@@ -221,6 +194,32 @@ def run(names: Iterable[str] = ()) -> dict[str, Any]:
         "families": [asdict(f) for f in families],
         "mapped_libraries": mapped,  # everything mapped at the end, the interpreter's own modules included
         "environment": env,
+        **extra,
+    }
+
+
+def _library_wheel() -> str | None:
+    """The distribution the procgen family takes Qt/ICU from (None when envpool's metadata is missing)."""
+    try:
+        return next((s.distribution for s in FAMILIES["procgen"].siblings if not s.is_assets), None)
+    except BrokenInstallError:
+        return None
+
+
+def collect(families: list[FamilyReport], wheels: inventory.WheelFiles) -> dict[str, Any]:
+    """The ``--all`` inventory after the families loaded, as a JSON-ready dict (keys in docs/runtime.md)."""
+    loaded_by: dict[str, list[str]] = {}
+    for f in families:
+        for lib in f.libraries:
+            loaded_by.setdefault(lib.path, []).append(f.name)
+    libs = inventory.libraries(wheels, loaded_by)
+    env = inventory.environment()
+    return {
+        "distributions": inventory.all_distributions(),
+        "libraries": [asdict(lib) for lib in libs],
+        "environment": env,
+        "icu_data": inventory.icu_data(libs, _library_wheel()),
+        "conflicts": [asdict(c) for c in conflicts.find(libs, wheels, env)],
     }
 
 
@@ -253,9 +252,60 @@ def render(report: dict[str, Any]) -> str:
             out.append(f"    fix: {f['fix']}")
         for lib in f["libraries"]:
             out.append(f"    mapped {lib['path']}  [{lib['owner']}]")
+    if "inventory" in report:
+        return "\n".join(out + render_inventory(report["inventory"]))
     foreign = [lib for lib in report["mapped_libraries"] if lib["owner"] != "python"]
     out.append(f"process: {len(report['mapped_libraries'])} shared libraries mapped; not the interpreter's own:")
     out += [f"  {lib['path']}  [{lib['owner']}]" for lib in foreign]
     for key, value in report["environment"].items():
         out.append(f"{key}={value}")
     return "\n".join(out)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-aligned columns, two spaces apart, the last column unpadded."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    return ["  " + "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]) for r in [header, *rows]]
+
+
+def render_inventory(inv: dict[str, Any]) -> list[str]:
+    """The ``--all`` inventory as tables for people."""
+    dists = inv["distributions"]
+    out = [f"all distributions ({len(dists)}):"]
+    out += _table(
+        ["NAME", "VERSION", "LOCATION"],
+        [[d["name"], d["version"], d["location"] + ("  (shadowed)" if d["shadowed"] else "")] for d in dists],
+    )
+    libs = inv["libraries"]
+    out.append(f"mapped libraries ({len(libs)}):")
+    out += _table(
+        ["SONAME", "VERSION", "BUILD-ID", "OWNER", "FAMILY", "PATH"],
+        [
+            [
+                lib["soname"],
+                lib["version"] or "-",
+                (lib["build_id"] or "-")[:16],
+                f"{lib['owner_kind']}:{lib['owner']}" if lib["owner_kind"] in ("wheel", "system") else lib["owner"],
+                ",".join(lib["loaded_by"]) or "-",
+                lib["path"],
+            ]
+            for lib in libs
+        ],
+    )
+    out.append("environment:")
+    out += [f"  {k}={'(unset)' if v is None else v}" for k, v in inv["environment"].items()]
+    icu = inv["icu_data"]
+    out.append("ICU data:")
+    out += [f"  loaded {i['path']}  [{i['owner_kind']}:{i['owner']}]" for i in icu["loaded"]] or ["  none loaded"]
+    if icu["manifest"]:
+        facts = icu["manifest"]["icu_data"]
+        shown = {k: (f"{len(v)} items" if isinstance(v, list) else v) for k, v in facts.items()} if facts else {}
+        out.append(
+            f"  {icu['manifest']['distribution']} manifest: ICU {icu['manifest']['icu_version']}"
+            + "".join(f", {k}={v}" for k, v in shown.items())
+        )
+    found = inv["conflicts"]
+    out.append(f"conflicts: {len(found) or 'none'}")
+    for c in found:
+        out += [f"  CONFLICT {c['kind']} ({c['source']}): {c['message']}", f"    fix: {c['fix']}"]
+    return out
