@@ -2,8 +2,9 @@
 
 The facts live in tools/release/release_set.py: the version of every third-party pin (mujoco-core),
 the sonames the core's auditwheel repair excludes, each size budget, every distribution an extra
-pins, and the third-party wheel cache. Every tracked file (``git ls-files``) is searched; a fact may
-appear only in the table and in the allow-list below, where quoting it is legitimate:
+pins, the platforms the library wheel is published for (as a marker) and the third-party wheel
+cache. Every tracked file (``git ls-files``) is searched; a fact may appear only in the table and in
+the allow-list below, where quoting it is legitimate:
 
 - ``README.md`` and ``docs/*.md``: prose that tells readers the values;
 - ``tests/``: tests state their expectations independently of the code under test.

@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 OPTION = "cmake.define.ENVPOOL_QT=system"
 RECORD = "envpool/_procgen_abi.json"
 STEP_QTMAZE = """
-import numpy as np, envpool, envpool._procgen as m
+import pathlib, numpy as np, envpool
 env = envpool.make("QtMaze-v0", num_envs=2, seed=3)
 obs, _ = env.reset()
 for _ in range(5):
     obs, rew, term, trunc, _ = env.step(np.zeros(2, dtype=np.int64))
-print("QT", m.qt_core_path())
+import envpool._procgen as m
+print("QT", pathlib.Path(m.qt_core_path()).resolve())
 print("SHAPE", obs.shape, int(obs.sum()) > 0)
 """
 
@@ -86,8 +87,11 @@ def test_sdist_built_with_system_qt_steps_qtmaze_without_the_library_wheel(
 
     python = make_venv([])
     make_venv.install(python, [str(built)])  # type: ignore[attr-defined]
-    listed = subprocess.run([str(python), "-m", "pip", "list"], capture_output=True, text=True, check=False).stdout
-    assert library.distribution not in listed.replace("_", "-"), listed
+    listed = run_python(
+        python, "import importlib.metadata as m; print([d.metadata['Name'] for d in m.distributions()])"
+    )
+    assert "'envpool'" in listed.stdout, listed.stdout + listed.stderr
+    assert library.distribution not in listed.stdout.replace("_", "-"), listed.stdout
     stepped = run_python(python, STEP_QTMAZE)
     assert stepped.returncode == 0, stepped.stderr
     assert f"QT {Path(record['library']).parent}/" in stepped.stdout, stepped.stdout
