@@ -108,8 +108,9 @@ def _marker_platforms(req: Requirement, extra: str, wheels: set[Platform]) -> se
     }
 
 
-def _marker_problems(ctx: Context, reqs: list[Requirement], extras: Iterable[str]) -> list[str]:
-    """Each sibling published as platform wheels is required on exactly those wheels' platforms."""
+def _marker_problems(ctx: Context, reqs: list[Requirement], extras: Iterable[str], seen: list[str]) -> list[str]:
+    """Each sibling published as platform wheels is required on exactly those wheels' platforms (its
+    name and platforms are appended to ``seen``)."""
     problems = []
     for sib in ctx.packages:
         wheels = {
@@ -122,6 +123,7 @@ def _marker_problems(ctx: Context, reqs: list[Requirement], extras: Iterable[str
         if not wheels or sib.extra is None:
             continue
         fix = "fix the platforms of its row in tools/release/release_set.py, or build its wheels for them"
+        seen.append(f"{sib.distribution} on {', '.join(sorted(f'{p.system} {p.machine}' for p in wheels))}")
         for req in reqs:
             if canonicalize_name(req.name) != canonicalize_name(sib.distribution):
                 continue
@@ -175,10 +177,12 @@ def check_sibling_pins(ctx: Context, a: Artifact) -> tuple[Status, str]:
                 continue
             if not any(canonicalize_name(r.name) == name and wanted in _extras_of(r, extras) for r in reqs):
                 problems.append(f"extra {wanted!r} does not require {sib.distribution}=={ctx.version}")
-    problems += _marker_problems(ctx, reqs, extras)
+    marked: list[str] = []
+    problems += _marker_problems(ctx, reqs, extras, marked)
     if problems:
         return fail(f"{a.metadata_member()}: " + "; ".join(problems))
-    return ok(f"{len(siblings)} sibling pin(s) =={ctx.version}")
+    markers = f"; platform markers match the wheels of {', '.join(marked)}" if marked else ""
+    return ok(f"{len(siblings)} sibling pin(s) =={ctx.version}{markers}")
 
 
 def _dynamic(a: Artifact) -> set[str]:
