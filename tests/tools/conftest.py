@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 README = "# {name}\n\nA test fixture of the envpool release set.\n"
 
 
+#: The marker of the library sibling's requirement: the platforms its wheels are published for.
+LIBRARY_MARKER = 'platform_system == "Linux" and platform_machine == "x86_64"'
+
+
 def core_metadata(version: str, *, pin: str | None = None, dynamic: tuple[str, ...] = ()) -> str:
-    """METADATA / PKG-INFO text of a core distribution pinning every sibling to ``pin`` (default ==version)."""
+    """METADATA / PKG-INFO text of a core distribution pinning every sibling to ``pin`` (default ==version);
+    the library sibling behind :data:`LIBRARY_MARKER`."""
     pin = pin if pin is not None else f"=={version}"
     lines = [
         "Metadata-Version: 2.4",
@@ -38,14 +43,15 @@ def core_metadata(version: str, *, pin: str | None = None, dynamic: tuple[str, .
         "Requires-Dist: numpy>=1.26",
     ]
     siblings = [p for p in release_set.PACKAGES if p.extra is not None]
+    markers = {p.extra: f"{LIBRARY_MARKER} and " if p.kind == "library" else "" for p in siblings}
     for p in siblings:
         lines.append(f"Provides-Extra: {p.extra}")
-        lines.append(f'Requires-Dist: {p.distribution}{pin}; extra == "{p.extra}"')
+        lines.append(f'Requires-Dist: {p.distribution}{pin}; {markers[p.extra]}extra == "{p.extra}"')
         if p.extra == "robotics":
             lines.append('Requires-Dist: mujoco-core==4.0.0; extra == "robotics"')
     lines.append("Provides-Extra: all")
     for p in siblings:
-        lines.append(f'Requires-Dist: {p.distribution}{pin}; extra == "all"')
+        lines.append(f'Requires-Dist: {p.distribution}{pin}; {markers[p.extra]}extra == "all"')
     lines.append("Description-Content-Type: text/markdown")
     return "\n".join(lines) + "\n\n" + README.format(name="envpool")
 

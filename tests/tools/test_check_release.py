@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools.conftest import LIBRARY_MARKER
 from tools.common.distfile import parse_artifact, rewrite_wheel, write_sdist, write_wheel
 from tools.release import check_release, release_set
 from tools.release.check_release import Result, run_checks
@@ -104,7 +105,7 @@ def test_metadata_version_drift_fails(good_set):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("bad_pin", [">=", "~="])
 def test_sibling_pin_not_exact_fails(good_set, bad_pin):  # type: ignore[no-untyped-def]
     v = good_set.version
-    line = 'Requires-Dist: envpool-procgen-libs{}; extra == "procgen"'
+    line = "Requires-Dist: envpool-procgen-libs{}; " + LIBRARY_MARKER + ' and extra == "procgen"'
     edit_metadata(good_set.core_wheel, {line.format(f"=={v}"): line.format(f"{bad_pin}{v}")})
     assert_fails(good_set.wheelhouse, "sibling-pins", good_set.core_wheel, "envpool-procgen-libs is pinned", f"=={v}")
 
@@ -340,3 +341,60 @@ def test_a_release_needs_every_wheel_of_the_core_matrix(good_set):  # type: igno
     assert core.status == "FAIL"
     for entry in release_set.CORE_MATRIX:
         assert f"{entry.tag} wheel" in core.message
+
+
+# --- the library sibling's platform marker (issue 13, item 6) --------------------------------------------
+
+
+def _library_wheel(good_set, machine: str = "x86_64") -> Path:  # type: ignore[no-untyped-def]
+    v = good_set.version
+    meta = f"Metadata-Version: 2.4\nName: envpool-procgen-libs\nVersion: {v}\n"
+    files = {"envpool_procgen_libs/__init__.py": b'"""Qt."""\n'}
+    tag = f"py3-none-manylinux_2_28_{machine}"
+    return write_wheel(good_set.wheelhouse, "envpool-procgen-libs", v, files, metadata=meta, tag=tag)
+
+
+def _library_lines(v: str, marker: str) -> dict[str, str | None]:
+    lib = f"Requires-Dist: envpool-procgen-libs=={v}; "
+    return {lib + f'{LIBRARY_MARKER} and extra == "{e}"': lib + f'{marker}extra == "{e}"' for e in ("procgen", "all")}
+
+
+def test_marker_naming_the_library_wheels_platforms_passes(good_set):  # type: ignore[no-untyped-def]
+    _library_wheel(good_set)
+    assert_passes(good_set.wheelhouse, "sibling-pins", good_set.core_wheel)
+    assert_passes(good_set.wheelhouse, "sibling-pins", good_set.core_sdist)
+
+
+def test_library_wheel_on_a_platform_the_marker_omits_fails(good_set):  # type: ignore[no-untyped-def]
+    _library_wheel(good_set)
+    _library_wheel(good_set, "aarch64")
+    assert_fails(
+        good_set.wheelhouse, "sibling-pins", good_set.core_wheel, "[procgen]", "[all]", "for ['Linux aarch64']"
+    )
+
+
+def test_marker_naming_a_platform_without_library_wheel_fails(good_set):  # type: ignore[no-untyped-def]
+    _library_wheel(good_set)
+    darwin = f'({LIBRARY_MARKER} or platform_system == "Darwin" and platform_machine == "arm64") and '
+    edit_metadata(good_set.core_wheel, _library_lines(good_set.version, darwin))
+    assert_fails(good_set.wheelhouse, "sibling-pins", good_set.core_wheel, "names ['Darwin arm64']", "release_set.py")
+
+
+def test_library_requirement_without_marker_fails(good_set):  # type: ignore[no-untyped-def]
+    _library_wheel(good_set)
+    edit_metadata(good_set.core_wheel, _library_lines(good_set.version, ""))
+    assert_fails(
+        good_set.wheelhouse, "sibling-pins", good_set.core_wheel, "applies on every platform", "['Linux x86_64']"
+    )
+
+
+def test_sdist_marker_differing_from_the_wheel_fails(good_set):  # type: ignore[no-untyped-def]
+    edit_metadata(good_set.core_wheel, _library_lines(good_set.version, ""))
+    sdist = good_set.core_sdist.name
+    assert_fails(good_set.wheelhouse, "sdist-metadata", good_set.core_wheel, "platform_machine", sdist)
+
+
+def test_core_wheel_recording_the_system_qt_fails(good_set):  # type: ignore[no-untyped-def]
+    record = b'{"library": "/usr/lib/x86_64-linux-gnu/libQt5Core.so.5.15.2", "source": "system"}\n'
+    add_files(good_set.core_wheel, {"envpool/_procgen_abi.json": record})
+    assert_fails(good_set.wheelhouse, "abi-fingerprint", good_set.core_wheel, "system's Qt", "ENVPOOL_QT=system")

@@ -2,8 +2,9 @@
 
 The facts live in tools/release/release_set.py: the version of every third-party pin (mujoco-core),
 the sonames the core's auditwheel repair excludes, each size budget, every distribution an extra
-pins, and the third-party wheel cache. Every tracked file (``git ls-files``) is searched; a fact may
-appear only in the table and in the allow-list below, where quoting it is legitimate:
+pins, the platforms the library wheel is published for (as a marker) and the third-party wheel
+cache. Every tracked file (``git ls-files``) is searched; a fact may appear only in the table and in
+the allow-list below, where quoting it is legitimate:
 
 - ``README.md`` and ``docs/*.md``: prose that tells readers the values;
 - ``tests/``: tests state their expectations independently of the code under test.
@@ -78,6 +79,9 @@ def facts() -> list[Fact]:
     for name in pinned:
         as_pin = re.compile(rf"(?<![\w-]){re.escape(name)}\s*(?:==|>=|<=|~=|!=)")
         out.append(Fact(f"{name} used as a pin", as_pin, f'"{name}==1.0"', False))
+    for plat in {plat for p in PACKAGES for plat in p.platforms}:
+        machine = re.compile(rf"""platform_machine\s*==\s*["']{re.escape(plat.machine)}["']""")
+        out.append(Fact(f"the published platform {plat.machine} as a marker", machine, plat.marker, False))
     cache = re.compile(r"""["']\.cache["']\s*/\s*["']thirdparty["']|["']\.cache/thirdparty["']""")
     out.append(Fact("the third-party wheel cache .cache/thirdparty", cache, 'REPO / ".cache" / "thirdparty"', True))
     return out
@@ -149,6 +153,33 @@ def test_all_is_the_union_of_the_extras() -> None:
     assert {p.extra for p in PACKAGES if p.extra} == set(extras) - {release_set.ALL_EXTRA}
 
 
+def _with_extra(requirement: str, extra: str) -> str:
+    """``requirement`` as Requires-Dist spells it under ``extra`` (its own marker, if any, and the extra's)."""
+    spec, _, marker = requirement.partition("; ")
+    if not marker:
+        return f'{spec}; extra == "{extra}"'
+    return (
+        f'{spec}; ({marker}) and extra == "{extra}"' if " or " in marker else f'{spec}; {marker} and extra == "{extra}"'
+    )
+
+
+def test_the_library_requirement_names_its_platforms() -> None:
+    """The library wheel's extra requirement carries the marker of exactly the platforms of its row."""
+    library = release_set.package_of_kind("library")
+    assert library.platforms, "the library wheel is published for some platforms only: its row must say which"
+    extras = release_set.optional_dependencies("1.0")
+    marker = " or ".join(
+        f'platform_system == "{p.system}" and platform_machine == "{p.machine}"' for p in library.platforms
+    )
+    for extra in (library.extra, release_set.ALL_EXTRA):
+        assert f"{library.distribution}==1.0; {marker}" in extras[str(extra)]
+    platforms = release_set.core_pins("1.0")["procgen-libs"]
+    assert platforms == {
+        "distribution": library.distribution,
+        "platforms": [{"system": p.system, "machine": p.machine} for p in library.platforms],
+    }
+
+
 def test_core_artifacts_carry_the_tables_pins(wheelhouse: Path) -> None:
     """The built core (sdist and wheels) says what the table says: the derivation works end to end."""
     version = release_set.version()
@@ -164,7 +195,7 @@ def test_core_artifacts_carry_the_tables_pins(wheelhouse: Path) -> None:
         assert f is not None
         assert json.load(f) == release_set.core_pins(version), f"{sdists[0].name}: stale {PINS_FILE}; rebuild"
     extras = release_set.optional_dependencies(version)
-    expected = {f'{req}; extra == "{extra}"' for extra, reqs in extras.items() for req in reqs}
+    expected = {_with_extra(req, extra) for extra, reqs in extras.items() for req in reqs}
     for wheel in wheels:
         meta = artifact(wheel).fields()
         assert set(meta.get("Provides-Extra", [])) == set(extras), wheel.name

@@ -5,18 +5,31 @@ that wheel's fingerprint (its manifest's ``abi`` block, see tools/procgen_libs/f
 ``packages/core/procgen-abi.json``. The sdist carries that file and the core wheel installs it as
 ``envpool/_procgen_abi.json``; at run time ``envpool.procgen_loader`` refuses a library wheel of the
 same version whose fingerprint differs.
+
+A source build may link the system's Qt instead (``-Ccmake.define.ENVPOOL_QT=system``, see
+packages/core/CMakeLists.txt); a release wheel never does: :func:`release_qt_setting` refuses the
+option before the release build and :func:`require_wheel_qt` checks the built wheel's record.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from tools.common.distfile import artifact
 from tools.release.release_set import PACKAGES, version
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
+
+#: Where the core wheel installs the record.
+WHEEL_RECORD = "envpool/_procgen_abi.json"
+#: The CMake cache entry that picks the procgen family's Qt (auto, wheel or system).
+QT_OPTION = "ENVPOOL_QT"
+#: Environment variables through which CMake definitions reach scikit-build-core.
+CMAKE_ENV = ("CMAKE_ARGS", "SKBUILD_CMAKE_ARGS", "SKBUILD_CMAKE_DEFINE")
 
 #: The file in the core's source directory (untracked, generated; listed in .gitignore and sdist.include).
 RECORD = "procgen-abi.json"
@@ -54,8 +67,36 @@ def record(core_dir: Path, out: Path) -> str:
     dist, _ = _library()
     data = library_manifest(out)
     abi = data["abi"]
-    text = json.dumps({"distribution": dist, "version": data["version"], **abi}, indent=1, sort_keys=True) + "\n"
+    # "source": "wheel": at run time the Qt comes from that library wheel (CMakeLists.txt writes
+    # "system" instead for a source build with -Ccmake.define.ENVPOOL_QT=system).
+    record = {"distribution": dist, "version": data["version"], "source": "wheel", **abi}
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
     target = core_dir / RECORD
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
     return str(abi["fingerprint"])
+
+
+def release_qt_setting(env: Mapping[str, str] | None = None) -> list[str]:
+    """The config setting a release core build passes; AbiRecordError when the environment picks the Qt."""
+    env = os.environ if env is None else env
+    for var in CMAKE_ENV:
+        if QT_OPTION in env.get(var, ""):
+            raise AbiRecordError(
+                f"{var}={env[var]!r} sets {QT_OPTION}: a release wheel always takes its Qt from the library wheel "
+                f"({QT_OPTION}=system is for source builds only); unset {var}"
+            )
+    return [f"--config-setting=cmake.define.{QT_OPTION}=wheel"]
+
+
+def require_wheel_qt(wheel: Path) -> None:
+    """AbiRecordError unless the built core ``wheel`` records the library wheel's Qt (never the system's)."""
+    core = artifact(wheel)
+    if WHEEL_RECORD not in core.members():
+        raise AbiRecordError(f"{wheel.name} has no {WHEEL_RECORD}: packages/core/CMakeLists.txt must install it")
+    source = json.loads(core.read(WHEEL_RECORD)).get("source")
+    if source != "wheel":
+        raise AbiRecordError(
+            f"{wheel.name} records the {source!r} Qt in {WHEEL_RECORD}: a release wheel must use the library wheel "
+            f"(build it with {QT_OPTION}=wheel)"
+        )

@@ -194,12 +194,15 @@ def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path) -
             # Release builds carry every family: a missing Qt fails the build instead of
             # silently leaving procgen out.
             "--config-setting=cmake.define.ENVPOOL_PROCGEN=ON",
+            # ... and take their Qt from the library wheel at run time, never from the system.
+            *abi_record.release_qt_setting(),
             f"--config-setting=cmake.define.Qt5_DIR={qt5_dir()}",
             str(package.path),
         ],
         extra_env=zig_wrappers(env_python),
     )
     (wheel,) = raw.glob("*.whl")
+    abi_record.require_wheel_qt(wheel)
     excludes = [arg for lib in sibling_libraries(package, out) for arg in ("--exclude", lib)]
     repaired = tmp / f"repaired-{entry.tag}"
     _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(repaired), str(wheel)])

@@ -75,6 +75,30 @@ class Pin:
 #: wheel never carries it (auditwheel repair excludes it; at run time it comes from mujoco-core).
 MUJOCO_CORE = Pin("mujoco-core", "4.0.0", "libmujoco.so.{version}")
 
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform a wheel is published for, as environment markers name it."""
+
+    system: str  # platform_system, e.g. "Linux"
+    machine: str  # platform_machine, e.g. "x86_64"
+
+    @property
+    def marker(self) -> str:
+        """The environment marker true on this platform only."""
+        return f'platform_system == "{self.system}" and platform_machine == "{self.machine}"'
+
+
+#: Linux on x86-64: the one platform the library wheel is published for today.
+LINUX_X86_64 = Platform("Linux", "x86_64")
+
+
+def platform_marker(platforms: Sequence[Platform]) -> str:
+    """The environment marker true on exactly ``platforms`` (one of them)."""
+    markers = [p.marker for p in platforms]
+    return markers[0] if len(markers) == 1 else " or ".join(f"({m})" for m in markers)
+
+
 #: The extra that installs every sibling: the union of all the other extras.
 ALL_EXTRA = "all"
 
@@ -90,6 +114,9 @@ class Package:
     extra: str | None  # the core extra that installs it (None for the core)
     extra_pins: tuple[Pin, ...] = ()  # third-party pins its extra installs beside it
     build_pins: tuple[Pin, ...] = ()  # third-party pins its build compiles against (their libraries excluded)
+    #: the platforms its wheels are published for, when not every platform its sdist builds on: the
+    #: extra's requirement carries their marker (a source build elsewhere uses the system's library)
+    platforms: tuple[Platform, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -101,6 +128,11 @@ class Package:
         """The distribution name as it appears in artifact file names."""
         return self.distribution.replace("-", "_")
 
+    def requirement(self, version: str) -> str:
+        """Its requirement in the core's extra: ``==version``, with the marker of its platforms if it has any."""
+        marker = f"; {platform_marker(self.platforms)}" if self.platforms else ""
+        return f"{self.distribution}=={version}{marker}"
+
     @property
     def import_name(self) -> str:
         """Its top-level import package (the normalized distribution name, by this set's convention)."""
@@ -111,7 +143,7 @@ PACKAGES: tuple[Package, ...] = (
     Package("packages/core", "envpool", "extension", 3 * MB, None, build_pins=(MUJOCO_CORE,)),
     Package("packages/assets-vizdoom", "envpool-assets-vizdoom", "data", 15 * MB, "vizdoom"),
     Package("packages/assets-robotics", "envpool-assets-robotics", "data", 10 * MB, "robotics", (MUJOCO_CORE,)),
-    Package("packages/procgen-libs", "envpool-procgen-libs", "library", 12 * MB, "procgen"),
+    Package("packages/procgen-libs", "envpool-procgen-libs", "library", 12 * MB, "procgen", platforms=(LINUX_X86_64,)),
 )
 
 
@@ -149,9 +181,10 @@ def package_of_kind(kind: Kind) -> Package:
 
 
 def optional_dependencies(version: str) -> dict[str, list[str]]:
-    """The core's extras: each sibling at ``==version`` with its third-party pins, then ``all``, their union."""
+    """The core's extras: each sibling at ``==version`` (with its platforms' marker) and its third-party pins,
+    then ``all``, their union."""
     extras = {
-        p.extra: [f"{p.distribution}=={version}", *(pin.requirement for pin in p.extra_pins)]
+        p.extra: [p.requirement(version), *(pin.requirement for pin in p.extra_pins)]
         for p in PACKAGES
         if p.extra is not None
     }
@@ -179,9 +212,12 @@ def core_pins(version: str) -> dict[str, object]:
     """The content of ``packages/core/pins.json``: what the core's sdist and wheel builds take from this table.
 
     ``build-requires`` (added by the core's build backend to scikit-build-core's), ``mujoco`` (read by
-    cpp/robotics/find_mujoco.py for CMake) and ``optional-dependencies`` (the core's extras).
+    cpp/robotics/find_mujoco.py for CMake), ``optional-dependencies`` (the core's extras) and
+    ``procgen-libs`` (the platforms of the library wheel: CMake's ``ENVPOOL_QT=auto`` links the system's
+    Qt elsewhere).
     """
     core = package_of_kind("extension")
+    library = package_of_kind("library")
     return {
         "generated-by": "tools.release.build from tools/release/release_set.py: edit the table, not this file",
         "build-requires": [pin.requirement for pin in core.build_pins],
@@ -191,4 +227,8 @@ def core_pins(version: str) -> dict[str, object]:
             "library": MUJOCO_CORE.soname,
         },
         "optional-dependencies": optional_dependencies(version),
+        "procgen-libs": {
+            "distribution": library.distribution,
+            "platforms": [{"system": p.system, "machine": p.machine} for p in library.platforms],
+        },
     }

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.procgen_libs.fingerprint import abi_fingerprint
+from tools.release.abi_record import WHEEL_RECORD
 from tools.release.checks.base import Context, Status, fail, is_core, ok, skip
 
 if TYPE_CHECKING:
     from tools.common.distfile import Artifact
 
 #: Where the core wheel records the library fingerprint it was built against.
-CORE_RECORD = "envpool/_procgen_abi.json"
+CORE_RECORD = WHEEL_RECORD
 
 
 def _json_member(wheel: Artifact, suffix: str) -> dict[str, Any] | None:
@@ -58,10 +59,15 @@ def _check_library(a: Artifact) -> tuple[Status, str]:
 
 
 def _check_core(ctx: Context, a: Artifact) -> tuple[Status, str]:
+    recorded = _json_member(a, CORE_RECORD)
+    if recorded is not None and recorded.get("source") == "system":
+        return fail(
+            f"{CORE_RECORD} says the procgen family uses the system's Qt ({recorded.get('library')}): a release "
+            "wheel must use the library wheel; rebuild with nox -s build (never -Ccmake.define.ENVPOOL_QT=system)"
+        )
     library = _library_wheel(ctx)
     if library is None:
         return skip("no library wheel in the set")
-    recorded = _json_member(a, CORE_RECORD)
     if recorded is None:
         return fail(f"{a.filename} has no {CORE_RECORD}: the core must record the library ABI it was built against")
     manifest = _json_member(library, "/_manifest.json") or {}

@@ -1,7 +1,14 @@
-"""Metadata checks: set membership, version, sibling pins, sdist/wheel agreement, links in sdists."""
+"""Metadata checks: set membership, version, sibling pins, sdist/wheel agreement, links in sdists.
+
+A sibling published as platform wheels (the library wheel) is required behind an environment marker
+naming exactly the platforms of its wheels in the set: the same requirement then holds in the sdist's
+metadata and in every wheel's, and a source build elsewhere uses the system's library instead.
+"""
 
 from __future__ import annotations
 
+import itertools
+import re
 import tarfile
 from typing import TYPE_CHECKING
 
@@ -10,6 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tools.release.checks.base import NO_SDIST_KINDS, Context, Status, fail, is_core, ok, skip
+from tools.release.release_set import Platform
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,15 +65,92 @@ def _requirements(a: Artifact) -> list[Requirement]:
     return reqs
 
 
+_EXTRA = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']""")
+_TAG_LINUX = re.compile(r"^(?:many|musl)?linux(?:\d+)?(?:_\d+_\d+)?_(?P<machine>.+)$")
+_TAG_MACOS = re.compile(r"^macosx_\d+_\d+_(?P<machine>.+)$")
+_TAG_WINDOWS = {"win_amd64": "AMD64", "win_arm64": "ARM64", "win32": "x86"}
+#: A platform no wheel tag names: a marker true there applies to every platform.
+_ELSEWHERE = Platform("Other", "other")
+
+
+def tag_platform(tag: str) -> Platform | None:
+    """The platform (as markers name it) of a wheel platform tag; None for ``any`` or an unknown tag."""
+    if m := _TAG_LINUX.match(tag):
+        return Platform("Linux", m["machine"])
+    if m := _TAG_MACOS.match(tag):
+        return Platform("Darwin", m["machine"])
+    if tag in _TAG_WINDOWS:
+        return Platform("Windows", _TAG_WINDOWS[tag])
+    return None
+
+
 def _extras_of(req: Requirement, extras: Iterable[str]) -> set[str]:
-    """The extras under which ``req`` applies (empty when it is unconditional)."""
+    """The extras under which ``req`` applies on some platform (empty when it is unconditional)."""
     if req.marker is None:
         return set()
-    return {e for e in extras if req.marker.evaluate({"extra": e})}
+    return {e for e in extras if e in {canonicalize_name(x) for x in _EXTRA.findall(str(req.marker))}}
+
+
+def _named(marker: str, variable: str) -> set[str]:
+    return set(re.findall(rf"""\b{variable}\s*==\s*["']([^"']+)["']""", marker))
+
+
+def _marker_platforms(req: Requirement, extra: str, wheels: set[Platform]) -> set[Platform]:
+    """The platforms among the marker's own, the wheels' and one elsewhere on which ``req`` applies under ``extra``."""
+    text = str(req.marker)
+    systems = _named(text, "platform_system") | {p.system for p in wheels} | {_ELSEWHERE.system}
+    machines = _named(text, "platform_machine") | {p.machine for p in wheels} | {_ELSEWHERE.machine}
+    assert req.marker is not None
+    return {
+        Platform(s, m)
+        for s, m in itertools.product(sorted(systems), sorted(machines))
+        if req.marker.evaluate({"extra": extra, "platform_system": s, "platform_machine": m})
+    }
+
+
+def _marker_problems(ctx: Context, reqs: list[Requirement], extras: Iterable[str], seen: list[str]) -> list[str]:
+    """Each sibling published as platform wheels is required on exactly those wheels' platforms (its
+    name and platforms are appended to ``seen``)."""
+    problems = []
+    for sib in ctx.packages:
+        wheels = {
+            plat
+            for a in ctx.artifacts
+            if a.kind == "wheel" and ctx.package(a) == sib
+            for plat in map(tag_platform, a.platforms)
+            if plat is not None
+        }
+        if not wheels or sib.extra is None:
+            continue
+        fix = "fix the platforms of its row in tools/release/release_set.py, or build its wheels for them"
+        seen.append(f"{sib.distribution} on {', '.join(sorted(f'{p.system} {p.machine}' for p in wheels))}")
+        for req in reqs:
+            if canonicalize_name(req.name) != canonicalize_name(sib.distribution):
+                continue
+            for extra in sorted(_extras_of(req, extras)):
+                names = _marker_platforms(req, extra, wheels)
+                unnamed = sorted(f"{p.system} {p.machine}" for p in wheels - names)
+                extra_names = sorted(f"{p.system} {p.machine}" for p in names - wheels if p != _ELSEWHERE)
+                if unnamed:
+                    problems.append(
+                        f"[{extra}] {req}: a {sib.distribution} wheel exists for {unnamed}, which the marker does "
+                        f"not name; {fix}"
+                    )
+                if _ELSEWHERE in names:
+                    problems.append(
+                        f"[{extra}] {req}: applies on every platform, but {sib.distribution} wheels "
+                        f"exist only for {sorted(f'{p.system} {p.machine}' for p in wheels)}; {fix}"
+                    )
+                elif extra_names:
+                    problems.append(
+                        f"[{extra}] {req}: names {extra_names}, where no {sib.distribution} wheel exists; {fix}"
+                    )
+    return problems
 
 
 def check_sibling_pins(ctx: Context, a: Artifact) -> tuple[Status, str]:
-    """Each core extra pins its release-set siblings to ==VERSION."""
+    """Each core extra pins its release-set siblings to ==VERSION; a sibling published as platform wheels
+    behind a marker naming exactly their platforms."""
     if not is_core(ctx, a):
         return skip("not the core distribution")
     meta = a.metadata()
@@ -92,9 +177,12 @@ def check_sibling_pins(ctx: Context, a: Artifact) -> tuple[Status, str]:
                 continue
             if not any(canonicalize_name(r.name) == name and wanted in _extras_of(r, extras) for r in reqs):
                 problems.append(f"extra {wanted!r} does not require {sib.distribution}=={ctx.version}")
+    marked: list[str] = []
+    problems += _marker_problems(ctx, reqs, extras, marked)
     if problems:
         return fail(f"{a.metadata_member()}: " + "; ".join(problems))
-    return ok(f"{len(siblings)} sibling pin(s) =={ctx.version}")
+    markers = f"; platform markers match the wheels of {', '.join(marked)}" if marked else ""
+    return ok(f"{len(siblings)} sibling pin(s) =={ctx.version}{markers}")
 
 
 def _dynamic(a: Artifact) -> set[str]:

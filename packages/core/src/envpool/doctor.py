@@ -178,6 +178,20 @@ def _check_family(name: str, owners: Owners) -> FamilyReport:  # noqa: PLR0911 -
     return FamilyReport(name, "ready", "", "", assets, libs)
 
 
+def procgen_qt() -> dict[str, str]:
+    """Where this build's procgen family takes its Qt from: the library wheel, or the system (source builds)."""
+    from envpool.procgen_loader import qt_record
+
+    try:
+        record = qt_record()
+    except BrokenInstallError as exc:
+        return {"source": "unknown", "problem": str(exc)}
+    if record["source"] == "system":
+        version, library = str(record.get("qt_version", "")), str(record.get("library", ""))
+        return {"source": "system", "qt_version": version, "library": library}
+    return {"source": "wheel", "fingerprint": str(record.get("fingerprint", ""))}
+
+
 def run(names: Iterable[str] = (), full: bool = False) -> dict[str, Any]:
     """The whole report as a JSON-ready dict (families: the named ones, else all; ``full``: with the inventory)."""
     names = list(names) or list(FAMILIES)
@@ -194,6 +208,7 @@ def run(names: Iterable[str] = (), full: bool = False) -> dict[str, Any]:
         "families": [asdict(f) for f in families],
         "mapped_libraries": mapped,  # everything mapped at the end, the interpreter's own modules included
         "environment": env,
+        "procgen_qt": procgen_qt(),  # issue 13 item 6: the Qt source of this build
         **extra,
     }
 
@@ -257,6 +272,13 @@ def render(report: dict[str, Any]) -> str:
     foreign = [lib for lib in report["mapped_libraries"] if lib["owner"] != "python"]
     out.append(f"process: {len(report['mapped_libraries'])} shared libraries mapped; not the interpreter's own:")
     out += [f"  {lib['path']}  [{lib['owner']}]" for lib in foreign]
+    qt = report["procgen_qt"]
+    if qt["source"] == "system":
+        out.append(f"procgen Qt: system Qt {qt['qt_version']} ({qt['library']}); source build, no library wheel used")
+    elif qt["source"] == "wheel":
+        out.append(f"procgen Qt: the library wheel's (ABI {qt['fingerprint'] or 'unrecorded'})")
+    else:
+        out.append(f"procgen Qt: unknown ({qt['problem']})")
     for key, value in report["environment"].items():
         out.append(f"{key}={value}")
     return "\n".join(out)

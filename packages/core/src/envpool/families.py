@@ -51,6 +51,18 @@ class Family:
     #: "module:function" run after the family resolved and before the extension is imported, e.g. to
     #: load shared libraries a sibling wheel provides; it raises BrokenInstallError when unusable
     preload: str | None = None
+    #: "module:function" telling whether this build uses the system's copy of what the family's library
+    #: siblings provide (a source build with the system's Qt): then they are neither needed nor loaded
+    uses_system: str | None = None
+
+    def system_provided(self) -> bool:
+        """True when this build takes the libraries of the family's non-asset siblings from the system."""
+        if self.uses_system is None:
+            return False
+        import importlib
+
+        module_name, _, function = self.uses_system.partition(":")
+        return bool(getattr(importlib.import_module(module_name), function)())
 
     @property
     def siblings(self) -> tuple[Sibling, ...]:
@@ -75,7 +87,13 @@ FAMILIES: dict[str, Family] = {
         Family("classic_control", "envpool._classic_control"),
         Family("vizdoom", "envpool._vizdoom", extra="vizdoom"),
         Family("robotics", "envpool._robotics", extra="robotics", preload="envpool.robotics_loader:preload"),
-        Family("procgen", "envpool._procgen", extra="procgen", preload="envpool.procgen_loader:preload"),
+        Family(
+            "procgen",
+            "envpool._procgen",
+            extra="procgen",
+            preload="envpool.procgen_loader:preload",
+            uses_system="envpool.procgen_loader:uses_system_qt",
+        ),
     )
 }
 

@@ -5,12 +5,20 @@ neither: the library wheel the procgen extra pins (read from envpool's metadata 
 :mod:`envpool.families`) has ``load()``, which verifies its files and loads them with RTLD_GLOBAL
 first, so the extension binds to them by soname. After importing the extension, the path of the
 libQt5Core it is bound to is checked to lie in the library wheel's directory.
+
+A core built from its sdist with ``-Ccmake.define.ENVPOOL_QT=system`` (or on a platform without the
+library wheel) records ``{"source": "system", ...}`` in ``envpool/_procgen_abi.json``: it links the
+system's Qt, found by the dynamic loader, and never uses the library wheel (:func:`uses_system_qt`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from envpool._version import __version__
 from envpool.errors import BrokenInstallError
@@ -29,8 +37,64 @@ def _fix() -> str:
     return f'pip install --force-reinstall "envpool[procgen]=={__version__}"'
 
 
+#: What the build recorded about the procgen family's Qt (CMakeLists.txt installs it).
+RECORD = "_procgen_abi.json"
+
+
+@functools.cache
+def qt_record() -> dict[str, Any]:
+    """This build's record of its Qt: the library wheel's ABI fingerprint, or ``{"source": "system", ...}``."""
+    try:
+        text = resources.files("envpool").joinpath(RECORD).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {"source": "wheel"}
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise BrokenInstallError(
+            f"envpool/{RECORD} of this envpool build is unreadable ({exc}). Reinstall envpool with:\n    {_fix()}"
+        ) from exc
+    data.setdefault("source", "wheel")
+    return data
+
+
+def uses_system_qt() -> bool:
+    """True when this build links the system's Qt (a source build): the library wheel is not used."""
+    return bool(qt_record()["source"] == "system")
+
+
+def _preload_system() -> None:
+    try:
+        module = importlib.import_module(MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name == MODULE:
+            return  # envpool.resolution reports the missing family
+        raise
+    except ImportError as exc:
+        raise BrokenInstallError(
+            f"{MODULE} was built against the system's Qt {qt_record().get('qt_version', '')} "
+            f"({qt_record().get('library', '')}) but fails to load ({exc}). Install the system's Qt5 "
+            "(Debian: apt-get install libqt5gui5) or rebuild envpool from its sdist"
+        ) from exc
+    built = qt_record().get("library") or ""
+    bound = module.qt_core_path()
+    if built and bound and Path(bound).resolve().parent != Path(built).resolve().parent:
+        raise BrokenInstallError(
+            f"{MODULE} was built against the system's Qt in {Path(built).parent} but is bound to {bound} "
+            "(LD_LIBRARY_PATH or LD_PRELOAD?): unset them, or rebuild envpool from its sdist against that Qt"
+        )
+
+
 def preload() -> None:
-    """Load the library wheel's Qt, import ``envpool._procgen`` and check it uses that Qt."""
+    """Load the library wheel's Qt, import ``envpool._procgen`` and check it uses that Qt.
+
+    A build that links the system's Qt imports the module directly (the dynamic loader finds that Qt).
+    """
+    if uses_system_qt():
+        _preload_system()
+        return
     sib = pin()
     try:
         libs = importlib.import_module(sib.import_name)

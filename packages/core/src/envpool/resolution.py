@@ -6,7 +6,8 @@ metadata by :mod:`envpool.families`):
 - an asset distribution (``envpool-assets-*``): the installed package of the pinned version; when it
   is not installed, an asset store (``ENVPOOL_ASSETS_PATH``, then the fetch cache; see
   :mod:`envpool.store`) of that version stands in for it; else MissingExtraError;
-- any other sibling (``mujoco-core``, ``envpool-procgen-libs``): installed at the pinned version;
+- any other sibling (``mujoco-core``, ``envpool-procgen-libs``): installed at the pinned version,
+  unless this build uses the system's libraries instead (a source build with the system's Qt);
 
 and, with ``check_files``, checks the size of every asset file against the tree's manifest before C++
 reads any (once per tree and process). A sibling or store of another version raises VersionSkewError,
@@ -161,9 +162,12 @@ def resolve(name: str, *, check_files: bool = True) -> Resolved:
     """
     fam = family(name)
     assets = None
+    system = fam.system_provided()
     for sib in fam.siblings:
         if sib.is_assets:
             assets = _assets(fam, sib)
+        elif system:
+            continue  # built against the system's libraries: this sibling is not used
         elif _installed(fam, sib) is None:
             raise missing_error(fam, sib)
     if assets is not None and check_files:
