@@ -42,8 +42,13 @@ FLAGS = [
 ]
 
 
+#: The WAD reader's sources (packages/core/cpp/vizdoom), and the engine's on top of them.
+WAD_SOURCES = ("wad.cpp", "wad_map.cpp", "wad_graphics.cpp")
+ENGINE_SOURCES = (*WAD_SOURCES, "level.cpp", "engine.cpp", "render.cpp", "cfg.cpp", "tasks.cpp")
+
+
 def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_check_asan") -> Path:
-    """Compile wad.cpp + wad_check.cpp with the sanitizers (and ``extra`` flags) into ``out/name``."""
+    """Compile the WAD reader + wad_check.cpp with the sanitizers (and ``extra`` flags) into ``out/name``."""
     binary = out / name
     cmd = [
         cxx,
@@ -51,7 +56,7 @@ def build(cxx: str, out: Path, extra: list[str] | None = None, name: str = "wad_
         *(extra or []),
         "-I",
         str(SOURCES),
-        str(SOURCES / "wad.cpp"),
+        *(str(SOURCES / n) for n in WAD_SOURCES),
         str(SOURCES / "wad_check.cpp"),
         "-o",
         str(binary),
@@ -75,7 +80,7 @@ def _compile(cmd: list[str], binary: Path) -> None:
 def build_engine(cxx: str, out: Path) -> Path:
     """Compile the reader, engine and tasks with engine_check.cpp and the sanitizers; return the binary."""
     binary = out / "engine_check_asan"
-    sources = [SOURCES / n for n in ("wad.cpp", "engine.cpp", "cfg.cpp", "tasks.cpp", "engine_check.cpp")]
+    sources = [SOURCES / n for n in (*ENGINE_SOURCES, "engine_check.cpp")]
     cmd = [cxx, *FLAGS, "-I", str(SOURCES), "-I", str(SOURCES.parent), *map(str, sources), "-o", str(binary)]
     _compile(cmd, binary)
     return binary
