@@ -238,7 +238,7 @@ def _build_library(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBui
     # released (tests/tools/test_sdist_alone.py builds the wheel from it and compares the bytes).
     _run(
         ["uv", "build", "--wheel", "--out-dir", str(tmp), str(package.path)],
-        env={"ENVPOOL_ARTIFACT_CACHE": str(cache_dir())},
+        extra_env={"ENVPOOL_ARTIFACT_CACHE": str(cache_dir())},
     )
 
 
