@@ -80,8 +80,8 @@ def check_bound(qt_core: str, directory: Path) -> None:
     if not qt_core or Path(qt_core).resolve().parent != Path(directory).resolve():
         raise BrokenInstallError(
             f"{MODULE} is bound to the Qt library {qt_core or '(unknown)'}, not to the copy in {directory} "
-            f"from {pin().distribution}: a system Qt was loaded first (e.g. by PyQt5). Import envpool's procgen "
-            f"tasks first, or reinstall with:\n    {_fix()}"
+            f"that {pin().distribution} loaded or shared: another Qt was loaded behind its back. Use the other "
+            f"Qt in a separate process, or reinstall with:\n    {_fix()}"
         )
 
 
