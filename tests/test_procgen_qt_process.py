@@ -141,9 +141,12 @@ def test_ld_preload_of_the_same_build_is_shared(procgen_venv: Path, alone: dict[
     assert out["frames"] == alone["frames"]
 
 
-def test_ld_preload_of_a_foreign_qt_core_is_refused(procgen_venv: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["libQt5Core.so.5", "qtcore-renamed.so"])
+def test_ld_preload_of_a_foreign_qt_core_is_refused(procgen_venv: Path, tmp_path: Path, name: str) -> None:
     copy = _copy_of_wheel_libs(procgen_venv, tmp_path / "foreign")
     replace_file(copy, copy.read_bytes() + b"patched")  # a different build at a different path
+    # under another file name it escapes the /proc/self/maps scan; its soname still finds it
+    copy = copy.rename(copy.with_name(name))
     res = run_python(procgen_venv, _script(STEP_MAZE), {"LD_PRELOAD": str(copy)})
     assert res.returncode != 0
     assert "BrokenInstallError" in res.stderr and "another Qt/ICU loaded" in res.stderr, res.stderr

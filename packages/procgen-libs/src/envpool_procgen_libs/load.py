@@ -153,6 +153,11 @@ def load() -> LoadedLibraries:
                 handles[soname] = existing
                 files[soname] = sharing.handle_path(existing) or path
                 if files[soname].resolve() != path.resolve():
+                    # a Qt/ICU file whose name escaped the check in /proc/self/maps is checked here
+                    if soname.startswith(sharing.GUARDED_PREFIXES) and not sharing.same_build(
+                        files[soname], data, soname
+                    ):
+                        _refuse_foreign(data, [str(files[soname])])
                     shared.append(soname)
                 continue
             if soname not in wanted:
@@ -180,9 +185,12 @@ def load() -> LoadedLibraries:
         return _loaded
 
 
-def _refuse_foreign(data: dict[str, Any]) -> None:
-    """Raise LibraryLoadError when a Qt/ICU of another build than this package's is mapped into the process."""
-    foreign = sharing.foreign_builds(library_dir(), data)
+def _refuse_foreign(data: dict[str, Any], foreign: list[str] | None = None) -> None:
+    """Raise LibraryLoadError when a Qt/ICU of another build than this package's is in the process.
+
+    ``foreign`` lists such files already found; by default they are looked up in ``/proc/self/maps``.
+    """
+    foreign = sharing.foreign_builds(library_dir(), data) if foreign is None else foreign
     if foreign:
         (core,) = [e for e in data["libraries"] if e["soname"] == "libQt5Core.so.5"]
         build = f"{core['package']}=={core['package_version']}"

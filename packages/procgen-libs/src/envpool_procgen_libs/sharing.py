@@ -54,9 +54,10 @@ def _entry_for(name: str, data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def same_build(path: Path, data: dict[str, Any]) -> bool:
-    """True when the library at ``path`` is byte-identical to a bundled one or to its upstream file."""
-    entry = _entry_for(path.name, data)
+def same_build(path: Path, data: dict[str, Any], soname: str | None = None) -> bool:
+    """True when the library at ``path`` (of ``soname``, else told by its file name) is byte-identical to a
+    bundled one or to its upstream file."""
+    entry = _entry_for(soname or path.name, data)
     if entry is None:
         return False
     try:
