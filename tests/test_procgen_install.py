@@ -104,7 +104,13 @@ def test_library_wheel_other_version(make_venv, wheelhouse: Path, tmp_path: Path
     assert f'pip install "envpool[procgen]=={version}"' in res.stdout
 
 
-@pytest.mark.parametrize(("victim", "damage"), [("libQt5Gui.so.5", "delete"), ("libicudata.so.72", "truncate")])
+SYSTEM_QT_CORE = Path("/usr/lib/x86_64-linux-gnu/libQt5Core.so.5")
+
+
+@pytest.mark.parametrize(
+    ("victim", "damage"),
+    [("libQt5Gui.so.5", "delete"), ("libicudata.so.72", "truncate"), ("libQt5Core.so.5", "system copy")],
+)
 def test_library_file_broken(make_venv, wheelhouse: Path, victim: str, damage: str) -> None:  # type: ignore[no-untyped-def]
     version = _version(wheelhouse)
     python = make_venv(["envpool[procgen]"])
@@ -113,14 +119,19 @@ def test_library_file_broken(make_venv, wheelhouse: Path, victim: str, damage: s
     path = next(libdir.glob(victim.split(".so.", maxsplit=1)[0] + ".so.*"))
     if damage == "delete":
         path.unlink()
-    else:
+    elif damage == "truncate":
         _detach(path)
         with path.open("r+b") as fh:
             fh.truncate(path.stat().st_size // 2)
+    else:  # "fixed" by hand with the system's file
+        if not SYSTEM_QT_CORE.exists():
+            pytest.skip(f"no system Qt at {SYSTEM_QT_CORE}")
+        path.unlink()
+        shutil.copyfile(SYSTEM_QT_CORE, path)
     res = run_python(python, MAKE)
     assert res.stdout.startswith("BrokenInstallError"), res.stdout + res.stderr
     assert str(path) in res.stdout
-    assert ("is missing" if damage == "delete" else "truncated") in res.stdout
+    assert ("is missing" if damage == "delete" else "truncated or replaced") in res.stdout
     assert f'pip install --force-reinstall --no-deps "{DIST}=={version}"' in res.stdout
 
 

@@ -55,6 +55,13 @@ class Library:
     source: Path
     needed: tuple[str, ...]  # DT_NEEDED entries that are themselves grafted
     origin: Upstream
+    #: the file as unpacked from its upstream artifact, when ``source`` is a rebuilt one (trimmed ICU data)
+    upstream_file: Path | None = None
+
+    @property
+    def unpacked(self) -> Path:
+        """The file exactly as its upstream artifact ships it."""
+        return self.upstream_file or self.source
 
 
 class ClosureError(RuntimeError):

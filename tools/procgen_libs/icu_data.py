@@ -215,4 +215,6 @@ def trim_library(libs: list[Library], work: Path, log: Callable[[str], None]) ->
         "upstream_items": len(items),
         "upstream_bytes": len(package),
     }
-    return [dataclasses.replace(lib, source=target) if lib is upstream else lib for lib in libs], entry
+    return [
+        dataclasses.replace(lib, source=target, upstream_file=lib.source) if lib is upstream else lib for lib in libs
+    ], entry

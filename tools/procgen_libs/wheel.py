@@ -92,6 +92,8 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
                 "file": f"lib/{lib.soname}",
                 "size": dest.stat().st_size,
                 "sha256": sha,
+                # the upstream file's bytes: a copy another Qt user (PyQt5) loaded is the same build when they match
+                "upstream_sha256": sha256_file(lib.unpacked),  # PyQt5-Qt5 ships this very file
                 "needed": list(lib.needed),
                 "package": o.name,
                 "package_version": o.version,

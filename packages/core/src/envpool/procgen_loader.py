@@ -3,8 +3,11 @@
 ``envpool._procgen`` is linked against ``libQt5Core.so.5`` and ``libQt5Gui.so.5`` but carries
 neither: the library wheel the procgen extra pins (read from envpool's metadata by
 :mod:`envpool.families`) has ``load()``, which verifies its files and loads them with RTLD_GLOBAL
-first, so the extension binds to them by soname. After importing the extension, the path of the
-libQt5Core it is bound to is checked to lie in the library wheel's directory.
+first, so the extension binds to them by soname. Before that, the ABI fingerprint the core was
+built against (``envpool/_procgen_abi.json``) must equal the library wheel's (its manifest's
+``abi.fingerprint``): a library wheel of the same version built differently is refused. After
+importing the extension, the libQt5Core it is bound to is checked to be the one ``load()`` chose
+(the wheel's copy, or the same build already loaded by PyQt5).
 
 A core built from its sdist with ``-Ccmake.define.ENVPOOL_QT=system`` (or on a platform without the
 library wheel) records ``{"source": "system", ...}`` in ``envpool/_procgen_abi.json``: it links the
@@ -16,7 +19,6 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ from envpool.errors import BrokenInstallError
 from envpool.families import FAMILIES, Sibling
 
 MODULE = "envpool._procgen"
+#: the library ABI this core was built against (generated at build time by tools/release/abi_record.py)
+ABI_RECORD = Path(__file__).with_name("_procgen_abi.json")
 
 
 def pin() -> Sibling:
@@ -37,25 +41,22 @@ def _fix() -> str:
     return f'pip install --force-reinstall "envpool[procgen]=={__version__}"'
 
 
-#: What the build recorded about the procgen family's Qt (CMakeLists.txt installs it).
-RECORD = "_procgen_abi.json"
+def _broken_record(problem: str) -> BrokenInstallError:
+    return BrokenInstallError(
+        f"envpool {__version__}: the record of the Qt it was built against ({pin().distribution}'s ABI, or the "
+        f"system's Qt), {ABI_RECORD}, is missing or corrupted ({problem}). Reinstall envpool with:\n    {_fix()}"
+    )
 
 
 @functools.cache
 def qt_record() -> dict[str, Any]:
     """This build's record of its Qt: the library wheel's ABI fingerprint, or ``{"source": "system", ...}``."""
     try:
-        text = resources.files("envpool").joinpath(RECORD).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {"source": "wheel"}
-    try:
-        data = json.loads(text)
+        data = json.loads(ABI_RECORD.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-    except ValueError as exc:
-        raise BrokenInstallError(
-            f"envpool/{RECORD} of this envpool build is unreadable ({exc}). Reinstall envpool with:\n    {_fix()}"
-        ) from exc
+    except (OSError, ValueError) as exc:
+        raise _broken_record(f"{type(exc).__name__}: {exc}") from exc
     data.setdefault("source", "wheel")
     return data
 
@@ -104,7 +105,13 @@ def preload() -> None:
             f"Reinstall it with:\n    {_fix()}"
         ) from exc
     try:
+        manifest = libs.manifest()
+        version = str(manifest["version"])
+        # refused before any of its libraries is loaded into the process
+        check_abi(version, libs.fingerprint(manifest) if version == sib.version else None)
         loaded = libs.load()
+    except BrokenInstallError:
+        raise
     except ImportError as exc:  # envpool_procgen_libs.LibraryLoadError
         raise BrokenInstallError(f"{exc}\nor reinstall envpool's procgen extra with:\n    {_fix()}") from exc
     if loaded.version != sib.version:
@@ -123,7 +130,7 @@ def preload() -> None:
             f"{MODULE} failed to load against the Qt of {sib.distribution} {loaded.version} in {loaded.directory} "
             f"({exc}). Fix it with:\n    {_fix()}"
         ) from exc
-    check_bound(module.qt_core_path(), loaded.directory)
+    check_bound(module.qt_core_path(), loaded.files["libQt5Core.so.5"].parent)
 
 
 def check_bound(qt_core: str, directory: Path) -> None:
@@ -131,6 +138,39 @@ def check_bound(qt_core: str, directory: Path) -> None:
     if not qt_core or Path(qt_core).resolve().parent != Path(directory).resolve():
         raise BrokenInstallError(
             f"{MODULE} is bound to the Qt library {qt_core or '(unknown)'}, not to the copy in {directory} "
-            f"from {pin().distribution}: a system Qt was loaded first (e.g. by PyQt5). Import envpool's procgen "
-            f"tasks first, or reinstall with:\n    {_fix()}"
+            f"that {pin().distribution} loaded or shared: another Qt was loaded behind its back. Use the other "
+            f"Qt in a separate process, or reinstall with:\n    {_fix()}"
+        )
+
+
+def _short(fingerprint: str) -> str:
+    return fingerprint[: len("sha256:") + 12]
+
+
+def recorded_abi() -> dict[str, Any]:
+    """The library ABI this core was built against: ``{"version", "fingerprint", ...}`` from ABI_RECORD."""
+    data = qt_record()
+    fingerprint = data.get("fingerprint")
+    if isinstance(fingerprint, str) and fingerprint.startswith("sha256:") and isinstance(data.get("version"), str):
+        return dict(data)
+    raise _broken_record("no version or sha256 fingerprint in it")
+
+
+def check_abi(version: str, fingerprint: str | None) -> None:
+    """Raise BrokenInstallError when the library wheel's ABI fingerprint differs from the one recorded at build time.
+
+    ``version`` and ``fingerprint`` are the library wheel's (its manifest's). Only a library wheel of
+    the version this core was built beside is compared: another version is a version skew,
+    reported as such.
+    """
+    record = recorded_abi()
+    if fingerprint is None or version != record["version"]:
+        return
+    if fingerprint != record["fingerprint"]:
+        sib = pin()
+        raise BrokenInstallError(
+            f"{sib.distribution} {version} is not the build envpool {__version__} was built against: its ABI "
+            f"fingerprint is {_short(fingerprint)}, envpool {__version__} expects {_short(record['fingerprint'])} "
+            f"({sib.distribution} {record['version']}). Same version, different libraries: it was rebuilt "
+            f"differently or comes from another index. Fix it with:\n    {_fix()}"
         )

@@ -6,14 +6,15 @@ so that a module linked against ``libQt5Core.so.5`` / ``libQt5Gui.so.5`` and imp
 binds to these copies by soname, never to a system Qt. It then asks the loaded libraries for
 their versions (``qVersion()``, ``u_getVersion_<major>()``), reads the item names of the ICU data
 from the loaded ``libicudata`` (the wheel carries only the items of its reviewed list, which the
-manifest names) and checks in ``/proc/self/maps`` that no other copy of Qt or ICU is mapped into
-the process.
+manifest names) and checks in ``/proc/self/maps`` that no other build of Qt or ICU is mapped into
+the process. A copy of the very same build already loaded by another Qt user (PyQt5 with
+PyQt5-Qt5 of the same version) is used instead of loading a second one (see
+:mod:`envpool_procgen_libs.sharing`).
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import threading
@@ -22,10 +23,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from envpool_procgen_libs import sharing
+
 DISTRIBUTION = "envpool-procgen-libs"
 _HERE = Path(__file__).resolve().parent
-#: libraries whose copies must all come from this package (checked in /proc/self/maps)
-_GUARDED_PREFIXES = ("libQt5Core.so", "libQt5Gui.so", "libicuuc.so", "libicui18n.so", "libicudata.so")
+MANIFEST = _HERE / "_manifest.json"
 
 
 class LibraryLoadError(ImportError):
@@ -40,7 +42,9 @@ class LoadedLibraries:
     version: str
     qt_version: str
     icu_version: str
-    files: dict[str, Path]  # soname -> absolute path, in load order
+    files: dict[str, Path]  # soname -> absolute path of the copy in use, in load order
+    #: sonames taken from a copy of the same build that was already loaded (e.g. by PyQt5)
+    shared: tuple[str, ...] = ()
     #: the items of the ICU common data that libicuuc uses, read from the loaded libicudata
     icu_data: tuple[str, ...] = ()
 
@@ -56,23 +60,33 @@ def library_dir() -> Path:
 
 def manifest() -> dict[str, Any]:
     """The build-time manifest: version, Qt/ICU versions and each library's soname, size and sha256."""
-    path = _HERE / "_manifest.json"
+    problem = ""
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(MANIFEST.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
+        problem = str(exc)
+    else:
+        if not isinstance(data, dict) or not isinstance(data.get("libraries"), list) or "version" not in data:
+            problem = "not a manifest: no version or library list"
+    if problem:
         raise LibraryLoadError(
-            f"{DISTRIBUTION}: cannot read its manifest {path} ({exc}). Reinstall it with:\n    "
+            f"{DISTRIBUTION}: cannot read its manifest {MANIFEST} ({problem}). Reinstall it with:\n    "
             f'pip install --force-reinstall --no-deps "{DISTRIBUTION}"'
-        ) from exc
-    return data
+        )
+    return dict(data)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def fingerprint(data: dict[str, Any] | None = None) -> str:
+    """The ABI fingerprint the manifest records (``sha256:...``, see tools/procgen_libs/fingerprint.py)."""
+    data = manifest() if data is None else data
+    abi = data.get("abi")
+    value = abi.get("fingerprint") if isinstance(abi, dict) else None
+    if not isinstance(value, str) or not value.startswith("sha256:"):
+        raise LibraryLoadError(
+            f"{DISTRIBUTION} {data['version']}: its manifest {MANIFEST} records no ABI fingerprint (abi.fingerprint). "
+            f"Reinstall it with:\n    {_fix_line(str(data['version']))}"
+        )
+    return value
 
 
 def verify(data: dict[str, Any] | None = None) -> None:
@@ -94,7 +108,7 @@ def verify(data: dict[str, Any] | None = None) -> None:
             size = path.stat().st_size
             if size != entry["size"]:
                 problem = f"has {size} bytes, expected {entry['size']} (truncated or replaced)"
-            elif _sha256(path) != entry["sha256"]:
+            elif sharing.file_sha256(path) != entry["sha256"]:
                 problem = "does not match its sha256 in the manifest (changed on disk)"
         if problem:
             raise LibraryLoadError(
@@ -112,22 +126,7 @@ def _installed_version() -> str | None:
 
 def foreign_mappings(directory: Path | None = None) -> list[str]:
     """Paths of Qt/ICU libraries mapped into this process from outside ``directory``."""
-    directory = (directory or library_dir()).resolve()
-    found: set[str] = set()
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return []
-    for line in maps.splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) < 6 or not parts[5].startswith("/"):
-            continue
-        path = parts[5].strip()
-        if path.endswith(" (deleted)"):
-            path = path[: -len(" (deleted)")]
-        if Path(path).name.startswith(_GUARDED_PREFIXES) and Path(path).parent.resolve() != directory:
-            found.add(path)
-    return sorted(found)
+    return sharing.guarded_outside(directory or library_dir())
 
 
 _lock = threading.Lock()
@@ -144,19 +143,36 @@ def load() -> LoadedLibraries:
         data = manifest()
         version = str(data["version"])
         verify(data)
-        # Before loading anything: a second Qt/ICU/glib beside one already mapped can crash the process.
-        _refuse_foreign(version)
+        # Before loading anything: a second Qt/ICU build beside one already mapped can crash the process.
+        _refuse_foreign(data)
         files: dict[str, Path] = {}
         handles: dict[str, ctypes.CDLL] = {}
+        shared: list[str] = []
+        present = {e["soname"]: sharing.already_loaded(e["soname"]) for e in data["libraries"]}
+        wanted = sharing.roots_to_load(data, {s for s, h in present.items() if h is not None})
         for entry in data["libraries"]:
-            path = _HERE / entry["file"]
+            soname, path = entry["soname"], _HERE / entry["file"]
+            existing = present[soname] or sharing.already_loaded(soname)
+            if existing is not None:  # one copy per soname: use the one in the process (checked above)
+                handles[soname] = existing
+                files[soname] = sharing.handle_path(existing) or path
+                if files[soname].resolve() != path.resolve():
+                    # a Qt/ICU file whose name escaped the check in /proc/self/maps is checked here
+                    if soname.startswith(sharing.GUARDED_PREFIXES) and not sharing.same_build(
+                        files[soname], data, soname
+                    ):
+                        _refuse_foreign(data, [str(files[soname])])
+                    shared.append(soname)
+                continue
+            if soname not in wanted:
+                continue  # only a library already loaded needs it
             try:
-                handles[entry["soname"]] = ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+                handles[soname] = ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
             except OSError as exc:
                 raise LibraryLoadError(
                     f"{DISTRIBUTION} {version}: cannot load {path}: {exc}. Reinstall with:\n    {_fix_line(version)}"
                 ) from exc
-            files[entry["soname"]] = path
+            files[soname] = path
         qt_version = _qt_version(handles)
         icu_version = _icu_version(handles)
         if qt_version != data["qt_version"] or icu_version != data["icu_version"]:
@@ -165,21 +181,31 @@ def load() -> LoadedLibraries:
                 f"says Qt {data['qt_version']} / ICU {data['icu_version']}: another copy was picked up. "
                 f"Reinstall with:\n    {_fix_line(version)}"
             )
-        icu_data = _check_icu_data(data, handles, version)
-        _refuse_foreign(version)
+        # PyQt5's full ICU data (shared, when PyQt5 came first) holds more than the trimmed list
+        icu_data = () if "libicudata.so.56" in shared else _check_icu_data(data, handles, version)
+        _refuse_foreign(data)
         _handles.extend(handles.values())
-        _loaded = LoadedLibraries(library_dir(), version, qt_version, icu_version, files, icu_data)
+        if "libQt5Core.so.5" not in shared:
+            sharing.install_import_guard(data, files["libQt5Core.so.5"])
+        _loaded = LoadedLibraries(library_dir(), version, qt_version, icu_version, files, tuple(shared), icu_data)
         return _loaded
 
 
-def _refuse_foreign(version: str) -> None:
-    """Raise LibraryLoadError when a Qt/ICU from outside this package is mapped into the process."""
-    foreign = foreign_mappings()
+def _refuse_foreign(data: dict[str, Any], foreign: list[str] | None = None) -> None:
+    """Raise LibraryLoadError when a Qt/ICU of another build than this package's is in the process.
+
+    ``foreign`` lists such files already found; by default they are looked up in ``/proc/self/maps``.
+    """
+    foreign = sharing.foreign_builds(library_dir(), data) if foreign is None else foreign
     if foreign:
+        (core,) = [e for e in data["libraries"] if e["soname"] == "libQt5Core.so.5"]
+        build = f"{core['package']}=={core['package_version']}"
         raise LibraryLoadError(
-            f"{DISTRIBUTION} {version}: this process already has another Qt/ICU loaded "
-            f"({', '.join(foreign)}); envpool's procgen family needs the copies in {library_dir()}. "
-            "Import envpool's procgen tasks before anything that loads a system Qt (e.g. PyQt5)."
+            f"{DISTRIBUTION} {data['version']}: this process already has another Qt/ICU loaded "
+            f"({', '.join(foreign)}), a build other than the Qt {data['qt_version']} of {build} that envpool's "
+            f"procgen family uses (their sha256 differ), and two Qt builds cannot share one process. If PyQt5 "
+            f'loaded it, install the same Qt build for it:\n    pip install "{build}"\n'
+            "or use the other Qt and envpool's procgen tasks in separate processes."
         )
 
 
