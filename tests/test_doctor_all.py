@@ -27,12 +27,17 @@ VERSION = envpool.__version__
 KINDS = {"wheel", "system", "python"}
 
 
-def run(python: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python -m envpool doctor --all ARGS`` with a clean environment plus ``env``."""
+def clean_env(**env: str) -> dict[str, str]:
+    """This environment without the variables that change resolution, plus ``env``."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "ENVPOOL_", "LD_"))}
     full.update(env)
+    return full
+
+
+def run(python: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m envpool doctor --all ARGS`` with a clean environment plus ``env``."""
     cmd = [python, "-m", "envpool", "doctor", "--all", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=full, cwd="/", timeout=600, check=False)
+    return subprocess.run(cmd, capture_output=True, text=True, env=clean_env(**env), cwd="/", timeout=600, check=False)
 
 
 def doctor_all(python: str, *args: str, **env: str) -> tuple[int, dict[str, Any], str]:
@@ -131,14 +136,17 @@ def test_conflict_qt_copy_on_ld_library_path(qt_copy: Path) -> None:
 
 @pytest.mark.family("procgen")
 def test_conflict_qt_copy_in_ld_preload(qt_copy: Path) -> None:
+    """A preloaded libQt5Core of another build (one byte appended): flagged, and the loader refuses it."""
     preload = str(qt_copy / "libQt5Core.so.5")
+    with open(preload, "ab") as fh:
+        fh.write(b"\0")  # the same code, another file: not the wheel's build (a byte-identical copy is shared)
     rc, report, _ = doctor_all(sys.executable, LD_PRELOAD=preload)
     assert rc == 3
     assert [c["paths"] for c in conflicts(report, "visible_copy", "LD_PRELOAD")] == [[preload]]
     outside = {c["soname"]: c["paths"] for c in conflicts(report, "outside_provider", "mapped")}
     assert outside["libQt5Core.so.5"] == [preload], outside
     procgen = next(f for f in report["families"] if f["name"] == "procgen")
-    assert procgen["status"] == "broken" and "another Qt/ICU" in procgen["reason"]  # the loader refuses it
+    assert procgen["status"] == "broken" and preload in procgen["reason"], procgen  # the loader refuses it
     text = run(sys.executable, "procgen", LD_PRELOAD=preload)
     assert text.returncode == 3 and "CONFLICT visible_copy (LD_PRELOAD)" in text.stdout
     assert f"fix: remove {preload} from LD_PRELOAD" in text.stdout
@@ -146,11 +154,21 @@ def test_conflict_qt_copy_in_ld_preload(qt_copy: Path) -> None:
 
 @pytest.mark.family("procgen")
 def test_conflict_one_soname_from_two_paths(qt_copy: Path) -> None:
-    """A preloaded copy of a small library the wheel also loads by absolute path: both get mapped."""
+    """A second copy of a library the wheel loaded, mapped later by path: one soname from two files."""
     copy = str(qt_copy / "libmd.so.0")
-    rc, report, _ = doctor_all(sys.executable, "procgen", LD_PRELOAD=copy)
-    dup = conflicts(report, "duplicate_soname", "mapped")
-    assert rc == 3 and [c["soname"] for c in dup] == ["libmd.so.0"], dup
+    code = (
+        "import ctypes, json\n"
+        "from envpool import doctor\n"
+        "doctor.run(['procgen'])\n"  # loads the family: the wheel's libmd.so.0, by absolute path
+        f"ctypes.CDLL({copy!r})\n"  # another file of the same soname: the loader maps it too
+        "print(json.dumps(doctor.run(['procgen'], full=True)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), cwd="/", timeout=600, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    dup = conflicts(json.loads(proc.stdout), "duplicate_soname", "mapped")
+    assert [c["soname"] for c in dup] == ["libmd.so.0"], dup
     import envpool_procgen_libs
 
     assert dup[0]["paths"] == sorted([copy, str(envpool_procgen_libs.library_dir() / "libmd.so.0")])
