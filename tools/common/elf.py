@@ -96,6 +96,7 @@ def dynamic_symbols(path: Path) -> DynamicSymbols:
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
     from elftools.elf.gnuversions import GNUVerSymSection
+    from elftools.elf.sections import SymbolTableSection
 
     exports: dict[str, set[str | None]] = {}
     imports: list[Import] = []
@@ -103,7 +104,7 @@ def dynamic_symbols(path: Path) -> DynamicSymbols:
         with path.open("rb") as fh:
             elf = ELFFile(fh)
             dynsym = elf.get_section_by_name(".dynsym")
-            if dynsym is None:
+            if not isinstance(dynsym, SymbolTableSection):
                 return DynamicSymbols({}, ())
             versym = next((s for s in elf.iter_sections() if isinstance(s, GNUVerSymSection)), None)
             defined, needed = _version_names(elf)
