@@ -20,11 +20,15 @@ import functools
 import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envpool._version import __version__
 from envpool.errors import BrokenInstallError
 from envpool.families import FAMILIES, Sibling
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
 
 MODULE = "envpool._procgen"
 #: the library ABI this core was built against (generated at build time by tools/release/abi_record.py)
@@ -66,19 +70,28 @@ def uses_system_qt() -> bool:
     return bool(qt_record()["source"] == "system")
 
 
-def _preload_system() -> None:
+def _import_module(failure: Callable[[ImportError], str]) -> ModuleType | None:
+    """Import the extension; None when it is not in this build, BrokenInstallError(failure(exc)) when it fails."""
     try:
-        module = importlib.import_module(MODULE)
+        return importlib.import_module(MODULE)
     except ModuleNotFoundError as exc:
         if exc.name == MODULE:
-            return  # envpool.resolution reports the missing family
+            return None  # envpool.resolution reports the missing family
         raise
     except ImportError as exc:
-        raise BrokenInstallError(
+        raise BrokenInstallError(failure(exc)) from exc
+
+
+def _preload_system() -> None:
+    module = _import_module(
+        lambda exc: (
             f"{MODULE} was built against the system's Qt {qt_record().get('qt_version', '')} "
             f"({qt_record().get('library', '')}) but fails to load ({exc}). Install the system's Qt5 "
             "(Debian: apt-get install libqt5gui5) or rebuild envpool from its sdist"
-        ) from exc
+        )
+    )
+    if module is None:
+        return
     built = qt_record().get("library") or ""
     bound = module.qt_core_path()
     if built and bound and Path(bound).resolve().parent != Path(built).resolve().parent:
@@ -119,17 +132,14 @@ def preload() -> None:
             f"{sib.distribution}'s files are version {loaded.version} but envpool {__version__} pins {sib.version}. "
             f"Fix it with:\n    {_fix()}"
         )
-    try:
-        module = importlib.import_module(MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == MODULE:
-            return  # envpool.resolution reports the missing family
-        raise
-    except ImportError as exc:
-        raise BrokenInstallError(
-            f"{MODULE} failed to load against the Qt of {sib.distribution} {loaded.version} in {loaded.directory} "
-            f"({exc}). Fix it with:\n    {_fix()}"
-        ) from exc
+    module = _import_module(
+        lambda exc: (
+            f"{MODULE} failed to load against the Qt of {sib.distribution} {loaded.version} in "
+            f"{loaded.directory} ({exc}). Fix it with:\n    {_fix()}"
+        )
+    )
+    if module is None:
+        return
     check_bound(module.qt_core_path(), loaded.files["libQt5Core.so.5"].parent)
 
 
