@@ -64,18 +64,19 @@ def auditwheel_tag(wheel: Path) -> str:
     return tag
 
 
-def within_floor(tag: str) -> bool:
-    """True when ``tag`` needs no newer glibc than the release set's floor."""
+def within_floor(tag: str, floor: tuple[int, int] = GLIBC_FLOOR) -> bool:
+    """True when ``tag`` needs no newer glibc than ``floor`` (default: the release set's floor)."""
     parsed = parse(tag)
-    return parsed is not None and parsed[:2] <= GLIBC_FLOOR
+    return parsed is not None and parsed[:2] <= floor
 
 
-def require_floor(wheel: Path, tag: str) -> str:
-    """Return ``tag`` when it is at the floor or older; else raise naming the wheel and the fix."""
-    if not within_floor(tag):
+def require_floor(wheel: Path, tag: str, floor: tuple[int, int] = GLIBC_FLOOR) -> str:
+    """Return ``tag`` when it is at ``floor`` or older; else raise naming the wheel and the fix."""
+    if not within_floor(tag, floor):
+        allowed = MANYLINUX_FLOOR if floor == GLIBC_FLOOR else f"manylinux_{floor[0]}_{floor[1]}"
         raise TagError(
             f"{wheel.name}: auditwheel show says its symbols need {tag}, newer than the release set's "
-            f"{MANYLINUX_FLOOR} (tools/release/release_set.py GLIBC_FLOOR). Build it with the zig toolchain "
-            "(nox -s build does) or take upstream binaries built for an older glibc."
+            f"{allowed} (tools/release/release_set.py GLIBC_FLOOR, Arch.library_glibc). Build it with the zig "
+            "toolchain (nox -s build does) or take upstream binaries built for an older glibc."
         )
     return tag

@@ -53,6 +53,55 @@ CORE_MATRIX: tuple[CoreBuild, ...] = (CoreBuild("3.11", "cp311"), CoreBuild("3.1
 
 
 @dataclass(frozen=True)
+class Arch:
+    """A CPU architecture the set is built for (on this x86-64 machine), and each system's name for it."""
+
+    machine: str  # platform_machine and the wheel tag's suffix: "x86_64", "aarch64"
+    debian: str  # Debian's architecture name: "amd64", "arm64"
+    elf_machine: str  # the ELF header's e_machine, as pyelftools names it: "EM_X86_64", "EM_AARCH64"
+    #: the core wheels (same tags on every architecture). The interpreter runs the build; the headers
+    #: of a cross build come from the target's Debian packages (tools/release/cross.py), and Debian
+    #: ships no 3.12, so aarch64's stable-ABI wheel is compiled by 3.13 with Py_LIMITED_API 3.12.
+    matrix: tuple[CoreBuild, ...]
+    #: the newest glibc the library wheel's upstream binaries need; the core's own wheels always stay
+    #: at GLIBC_FLOOR. aarch64: no PyPI wheel carries an aarch64 Qt 5, and Debian 11's libQt5Core
+    #: needs GLIBC_2.29 and GLIBCXX_3.4.28, which auditwheel's policies place at manylinux_2_31.
+    library_glibc: tuple[int, int] = GLIBC_FLOOR
+
+    @property
+    def zig_target(self) -> str:
+        """zig's target triple for this architecture at the set's glibc floor."""
+        return f"{self.machine}-linux-gnu.{GLIBC_FLOOR[0]}.{GLIBC_FLOOR[1]}"
+
+    def floor(self, kind: Kind) -> tuple[int, int]:
+        """The newest glibc a wheel of ``kind`` for this architecture may need."""
+        return self.library_glibc if kind == "library" else GLIBC_FLOOR
+
+
+X86_64 = Arch("x86_64", "amd64", "EM_X86_64", CORE_MATRIX)
+AARCH64 = Arch("aarch64", "arm64", "EM_AARCH64", (CoreBuild("3.11", "cp311"), CoreBuild("3.13", "cp312-abi3")), (2, 31))
+#: Every architecture a release publishes; the first is this build machine's own.
+ARCHES: tuple[Arch, ...] = (X86_64, AARCH64)
+
+
+def arch_of(machine: str) -> Arch:
+    """The architecture named ``machine`` (a wheel tag's suffix or platform_machine)."""
+    for a in ARCHES:
+        if a.machine == machine:
+            return a
+    raise KeyError(f"{machine!r} is not an architecture of the release set; known: {[a.machine for a in ARCHES]}")
+
+
+def arch_of_wheel(filename: str) -> Arch | None:
+    """The architecture of a platform wheel's file name (None for a pure or unknown-platform wheel)."""
+    platforms = filename.removesuffix(".whl").split("-")[-1].split(".")
+    for a in ARCHES:
+        if all(p.endswith("_" + a.machine) for p in platforms):
+            return a
+    return None
+
+
+@dataclass(frozen=True)
 class Pin:
     """A third-party distribution the set pins exactly, and the shared library of it the core links."""
 
@@ -89,8 +138,8 @@ class Platform:
         return f'platform_system == "{self.system}" and platform_machine == "{self.machine}"'
 
 
-#: Linux on x86-64: the one platform the library wheel is published for today.
-LINUX_X86_64 = Platform("Linux", "x86_64")
+#: Linux on each architecture of the set: the platforms the library wheel is published for.
+LINUX: tuple[Platform, ...] = tuple(Platform("Linux", a.machine) for a in ARCHES)
 
 
 def platform_marker(platforms: Sequence[Platform]) -> str:
@@ -143,7 +192,7 @@ PACKAGES: tuple[Package, ...] = (
     Package("packages/core", "envpool", "extension", 3 * MB, None, build_pins=(MUJOCO_CORE,)),
     Package("packages/assets-vizdoom", "envpool-assets-vizdoom", "data", 15 * MB, "vizdoom"),
     Package("packages/assets-robotics", "envpool-assets-robotics", "data", 10 * MB, "robotics", (MUJOCO_CORE,)),
-    Package("packages/procgen-libs", "envpool-procgen-libs", "library", 12 * MB, "procgen", platforms=(LINUX_X86_64,)),
+    Package("packages/procgen-libs", "envpool-procgen-libs", "library", 12 * MB, "procgen", platforms=LINUX),
 )
 
 
