@@ -2,7 +2,8 @@
 
 The library wheel's manifest carries a fingerprint of what it provides (tools/procgen_libs/
 fingerprint.py), recomputed here from the wheel's own files; the core wheel carries the fingerprint
-it was built against (``envpool/_procgen_abi.json``). All three must agree.
+it was built against (``envpool/_procgen_abi.json``). All three must agree, per architecture: a
+core wheel is compared with the library wheel of its own architecture.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tools.procgen_libs.fingerprint import abi_fingerprint
 from tools.release.abi_record import WHEEL_RECORD
 from tools.release.checks.base import Context, Status, fail, is_core, ok, skip
+from tools.release.release_set import arch_of_wheel
 
 if TYPE_CHECKING:
     from tools.common.distfile import Artifact
@@ -28,10 +30,12 @@ def _json_member(wheel: Artifact, suffix: str) -> dict[str, Any] | None:
     return json.loads(wheel.read(names[0])) if names else None
 
 
-def _library_wheel(ctx: Context) -> Artifact | None:
+def _library_wheel(ctx: Context, core: Artifact) -> Artifact | None:
+    """The set's library wheel for the architecture of the ``core`` wheel."""
+    arch = arch_of_wheel(core.filename)
     for a in ctx.artifacts:
         pkg = ctx.package(a)
-        if a.kind == "wheel" and pkg is not None and pkg.kind == "library":
+        if a.kind == "wheel" and pkg is not None and pkg.kind == "library" and arch_of_wheel(a.filename) == arch:
             return a
     return None
 
@@ -65,9 +69,9 @@ def _check_core(ctx: Context, a: Artifact) -> tuple[Status, str]:
             f"{CORE_RECORD} says the procgen family uses the system's Qt ({recorded.get('library')}): a release "
             "wheel must use the library wheel; rebuild with nox -s build (never -Ccmake.define.ENVPOOL_QT=system)"
         )
-    library = _library_wheel(ctx)
+    library = _library_wheel(ctx, a)
     if library is None:
-        return skip("no library wheel in the set")
+        return skip("no library wheel of its architecture in the set")
     if recorded is None:
         return fail(f"{a.filename} has no {CORE_RECORD}: the core must record the library ABI it was built against")
     manifest = _json_member(library, "/_manifest.json") or {}
