@@ -1,15 +1,21 @@
 """Fill .cache/thirdparty with every third-party wheel the tests install, once.
 
 The runtime dependencies come from the Requires-Dist of the wheels in the wheelhouse (all
-extras); the test dependencies from tests/requirements*.txt. Afterwards installs run offline with
+extras, markers evaluated for Linux on this host's architecture); the test dependencies from
+tests/requirements*.txt. Afterwards installs run offline with
 ``--no-index --find-links wheelhouse --find-links .cache/thirdparty``; our own distributions are
 never taken from the index (any that a download brings along is deleted from the cache).
+
+``--pinned`` downloads only the ==-pinned third-party wheels (mujoco-core), for every architecture of
+tools/release/release_set.py ``ARCHES`` and every interpreter of its ``arch.matrix``: the linkage check's
+providers for the x86_64 and the aarch64 core wheels alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 from pathlib import Path
 
@@ -20,23 +26,42 @@ from tools import REPO
 from tools.common import process
 from tools.common.distfile import artifact
 from tools.common.hashing import sha256_bytes
-from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, THIRDPARTY, WHEELHOUSE
+from tools.release.release_set import (
+    ARCHES,
+    GLIBC_FLOOR,
+    PACKAGES,
+    THIRDPARTY,
+    WHEELHOUSE,
+    Arch,
+    arch_of,
+    arch_of_wheel,
+)
 
 CACHE = THIRDPARTY
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
 
 
-def runtime_requirements(wheelhouse: Path) -> list[str]:
-    """Third-party requirements of our wheels, for every extra, as plain requirement strings."""
+def host_arch() -> Arch:
+    """The architecture of this machine (KeyError naming the known ones when it is none of the set's)."""
+    return arch_of(platform.machine())
+
+
+def runtime_requirements(wheelhouse: Path, arch: Arch | None = None) -> list[str]:
+    """Third-party requirements of our wheels installable on Linux ``arch`` (default: this host's), for every
+    extra, as plain requirement strings: the wheels of ``arch`` and the pure ones, their markers evaluated
+    for ``arch`` (``platform_machine`` of the wheels, not of the host)."""
+    arch = arch if arch is not None else host_arch()
     out: set[str] = set()
     for wheel in sorted(wheelhouse.glob("*.whl")):
+        if arch_of_wheel(wheel.name) not in (None, arch):
+            continue
         meta = artifact(wheel).fields()
         extras = ["", *meta.get("Provides-Extra", [])]
         for line in meta.get("Requires-Dist", []):
             req = Requirement(line)
             if canonicalize_name(req.name) in OURS:
                 continue
-            if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
+            if req.marker is not None and not any(req.marker.evaluate(arch.platform.environment(e)) for e in extras):
                 continue
             req.marker = None
             out.add(str(req))
@@ -79,22 +104,32 @@ def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
     stamp.write_text(key)
 
 
-def pinned_requirements(wheelhouse: Path) -> list[str]:
-    """The third-party requirements our wheels pin with ``==`` (e.g. mujoco-core), markers dropped."""
-    return [r for r in runtime_requirements(wheelhouse) if any(s.operator == "==" for s in Requirement(r).specifier)]
+def pinned_requirements(wheelhouse: Path, arch: Arch | None = None) -> list[str]:
+    """The third-party requirements our wheels pin with ``==`` (e.g. mujoco-core) on ``arch``, markers dropped."""
+    reqs = runtime_requirements(wheelhouse, arch)
+    return [r for r in reqs if any(s.operator == "==" for s in Requirement(r).specifier)]
 
 
-def fill_pinned(wheelhouse: Path, cache: Path) -> None:
-    """Download the ==-pinned third-party wheels for every Python of the core matrix (the linkage check's input)."""
+def pinned_platform(arch: Arch) -> str:
+    """The ``pip download --platform`` of the pinned wheels: manylinux at the set's floor on ``arch``
+    (pip takes that tag and every older one)."""
+    return f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}_{arch.machine}"
+
+
+def fill_pinned(wheelhouse: Path, cache: Path, arches: tuple[Arch, ...] = ARCHES) -> None:
+    """Download the ==-pinned third-party wheels for every architecture and every Python of its core matrix
+    (``arch.matrix``: aarch64's abi3 core is built by 3.13): the linkage check's input."""
     cache.mkdir(parents=True, exist_ok=True)
-    reqs = pinned_requirements(wheelhouse)
-    for entry in CORE_MATRIX:
-        print(f"pinned third-party wheels for CPython {entry.python}: {', '.join(reqs) or 'none'}", flush=True)
-        if reqs:
-            platform = f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}_x86_64"
-            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
-            cmd += ["--python-version", entry.python, "--platform", platform, "--dest", str(cache), *reqs]
-            process.run(cmd, capture=False, check=True)
+    for arch in arches:
+        reqs = pinned_requirements(wheelhouse, arch)
+        for entry in arch.matrix:
+            shown = ", ".join(reqs) or "none"
+            print(f"pinned third-party wheels for {arch.machine} CPython {entry.python}: {shown}", flush=True)
+            if reqs:
+                cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+                cmd += ["--python-version", entry.python, "--platform", pinned_platform(arch)]
+                cmd += ["--dest", str(cache), *reqs]
+                process.run(cmd, capture=False, check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pinned",
         action="store_true",
-        help="only the ==-pinned third-party wheels, for every Python of the core matrix",
+        help="only the ==-pinned third-party wheels, for every architecture and Python of its core matrix",
     )
     args = parser.parse_args(argv)
     if args.pinned:
