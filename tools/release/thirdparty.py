@@ -18,6 +18,7 @@ import json
 import platform
 import sys
 from pathlib import Path
+from typing import get_args
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -33,6 +34,7 @@ from tools.release.release_set import (
     THIRDPARTY,
     WHEELHOUSE,
     Arch,
+    Kind,
     arch_of,
     arch_of_wheel,
 )
@@ -98,6 +100,36 @@ def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
             check=True,
         )
         sdist.unlink()
+    for path in cache.iterdir():
+        if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
+            path.unlink()
+    stamp.write_text(key)
+
+
+def install_platform(arch: Arch) -> str:
+    """The ``pip --platform`` of an install on ``arch``: manylinux at the newest floor of any wheel kind there
+    (``Arch.floor``), so pip takes every wheel of the set for ``arch`` (and any older manylinux tag)."""
+    glibc = max(arch.floor(kind) for kind in get_args(Kind))
+    return f"manylinux_{glibc[0]}_{glibc[1]}_{arch.machine}"
+
+
+def fill_for(wheelhouse: Path, cache: Path, arch: Arch, python: str) -> None:
+    """Download into ``cache`` the third-party wheels (binary only, with their dependencies) that installing
+    every extra of our ``arch`` wheels needs on Linux ``arch`` with CPython ``python``: an index seeded from
+    the cache then serves another architecture's install (tools/release/rehearsal.py). Once per requirement set."""
+    reqs = runtime_requirements(wheelhouse, arch)
+    key = sha256_bytes(json.dumps([arch.machine, python, reqs]).encode())
+    stamp = cache / f".filled-{arch.machine}-py{python.replace('.', '')}"
+    if stamp.is_file() and stamp.read_text() == key:
+        print(f"third-party cache {cache} is filled for {arch.machine} CPython {python} ({len(reqs)} requirements)")
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    print(
+        f"filling third-party cache {cache} for {arch.machine} CPython {python}: {len(reqs)} requirements", flush=True
+    )
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--platform"]
+    cmd += [install_platform(arch), "--python-version", python, "--dest", str(cache), *reqs]
+    process.run(cmd, capture=False, check=True)
     for path in cache.iterdir():
         if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
             path.unlink()
