@@ -277,9 +277,8 @@ def resolve_row(arch: release_set.Arch, wheelhouse: Path, index: Index, version:
     """``pip download "envpool[all]==VERSION"`` for ``arch`` from ``index``: exactly ``arch``'s files of the set."""
     python = arch.matrix[0].python
     req = f"envpool[{release_set.ALL_EXTRA}]=={version}"
-    step = (
-        f"resolve {arch.machine}: pip download {req} --platform {thirdparty.install_platform(arch)} (CPython {python})"
-    )
+    newest = thirdparty.install_platforms(arch)[0]
+    step = f"resolve {arch.machine}: pip download {req} --platform {newest} and older (CPython {python})"
     start = time.monotonic()
     want = resolution.expected_wheels(wheelhouse, arch, python)
     core = release_set.package_of_kind("extension").normalized

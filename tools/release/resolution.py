@@ -1,8 +1,9 @@
 """What an installer resolves for one architecture: the proof that an index serves each architecture its own set.
 
 The rehearsal installs natively only on this machine's architecture. For every other one (aarch64) it asks
-pip what it would install there: ``pip download --only-binary=:all: --platform P --python-version V
---index-url INDEX "envpool[all]==VERSION"`` (``P``: tools.release.thirdparty.install_platform). Our files
+pip what it would install there: ``pip download --only-binary=:all: --platform P ... --python-version V
+--index-url INDEX "envpool[all]==VERSION"`` (``P ...``: tools.release.thirdparty.install_platforms, one
+``--platform`` per manylinux tag, since pip does not expand a given tag to older ones). Our files
 among the downloads must be exactly :func:`expected_wheels`: the wheels of the set pip's own tag order
 picks for that platform and interpreter (the core wheel of that architecture, its library wheel, the
 pure data wheels); every downloaded wheel, third-party ones included, must install on that architecture.
@@ -17,20 +18,17 @@ from packaging import tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tools.common import process
-from tools.release import manylinux, release_set
-from tools.release.thirdparty import install_platform
+from tools.release import release_set
+from tools.release.thirdparty import install_platforms, platform_args
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def supported_tags(arch: release_set.Arch, python: str) -> list[tags.Tag]:
-    """The wheel tags CPython ``python`` on Linux ``arch`` takes, best first (what ``pip --platform`` expands to)."""
-    parsed = manylinux.parse(install_platform(arch))
-    assert parsed is not None
-    major, newest, machine = parsed
-    platforms = [f"manylinux_{major}_{minor}_{machine}" for minor in range(newest, 16, -1)]
-    platforms.append(f"manylinux2014_{machine}")
+    """The wheel tags CPython ``python`` on Linux ``arch`` takes, best first (as pip orders them for the
+    ``--platform`` values of :func:`download`)."""
+    platforms = install_platforms(arch)
     version = tuple(int(x) for x in python.split("."))
     return [*tags.cpython_tags(version, platforms=platforms), *tags.compatible_tags(version, platforms=platforms)]
 
@@ -60,16 +58,8 @@ def download(
 ) -> list[str]:
     """``pip download`` of ``requirement`` for Linux ``arch`` and CPython ``python`` from ``index`` only: the
     file names it fetched (RuntimeError with pip's output when it fails)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--only-binary=:all:",
-        "--platform",
-        install_platform(arch),
-    ]
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
+    cmd += platform_args(install_platforms(arch))
     cmd += ["--python-version", python, "--index-url", index, "--dest", str(dest), requirement]
     proc = process.run(cmd, env=env, cwd="/", timeout=1800)
     if proc.returncode != 0:

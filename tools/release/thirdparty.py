@@ -106,11 +106,22 @@ def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
     stamp.write_text(key)
 
 
-def install_platform(arch: Arch) -> str:
-    """The ``pip --platform`` of an install on ``arch``: manylinux at the newest floor of any wheel kind there
-    (``Arch.floor``), so pip takes every wheel of the set for ``arch`` (and any older manylinux tag)."""
-    glibc = max(arch.floor(kind) for kind in get_args(Kind))
-    return f"manylinux_{glibc[0]}_{glibc[1]}_{arch.machine}"
+#: The oldest manylinux the platform lists go down to: manylinux2014 (glibc 2.17), the oldest anything we pin ships.
+OLDEST_GLIBC = (2, 17)
+
+
+def install_platforms(arch: Arch, glibc: tuple[int, int] | None = None) -> list[str]:
+    """The ``pip --platform`` values (one each: pip does not expand a manylinux tag to older ones) of Linux
+    ``arch`` with ``glibc``, default the newest floor of any wheel kind there (``Arch.floor``): every manylinux
+    tag from that glibc down to manylinux2014, newest first."""
+    newest = glibc if glibc is not None else max(arch.floor(kind) for kind in get_args(Kind))
+    tags = [f"manylinux_{newest[0]}_{minor}_{arch.machine}" for minor in range(newest[1], OLDEST_GLIBC[1] - 1, -1)]
+    return [*tags, f"manylinux2014_{arch.machine}"]
+
+
+def platform_args(platforms: list[str]) -> list[str]:
+    """``--platform P`` for each of ``platforms``."""
+    return [arg for p in platforms for arg in ("--platform", p)]
 
 
 def fill_for(wheelhouse: Path, cache: Path, arch: Arch, python: str) -> None:
@@ -127,8 +138,16 @@ def fill_for(wheelhouse: Path, cache: Path, arch: Arch, python: str) -> None:
     print(
         f"filling third-party cache {cache} for {arch.machine} CPython {python}: {len(reqs)} requirements", flush=True
     )
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--platform"]
-    cmd += [install_platform(arch), "--python-version", python, "--dest", str(cache), *reqs]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        *platform_args(install_platforms(arch)),
+    ]
+    cmd += ["--python-version", python, "--dest", str(cache), *reqs]
     process.run(cmd, capture=False, check=True)
     for path in cache.iterdir():
         if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
@@ -142,12 +161,6 @@ def pinned_requirements(wheelhouse: Path, arch: Arch | None = None) -> list[str]
     return [r for r in reqs if any(s.operator == "==" for s in Requirement(r).specifier)]
 
 
-def pinned_platform(arch: Arch) -> str:
-    """The ``pip download --platform`` of the pinned wheels: manylinux at the set's floor on ``arch``
-    (pip takes that tag and every older one)."""
-    return f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}_{arch.machine}"
-
-
 def fill_pinned(wheelhouse: Path, cache: Path, arches: tuple[Arch, ...] = ARCHES) -> None:
     """Download the ==-pinned third-party wheels for every architecture and every Python of its core matrix
     (``arch.matrix``: aarch64's abi3 core is built by 3.13): the linkage check's input."""
@@ -159,7 +172,7 @@ def fill_pinned(wheelhouse: Path, cache: Path, arches: tuple[Arch, ...] = ARCHES
             print(f"pinned third-party wheels for {arch.machine} CPython {entry.python}: {shown}", flush=True)
             if reqs:
                 cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
-                cmd += ["--python-version", entry.python, "--platform", pinned_platform(arch)]
+                cmd += ["--python-version", entry.python, *platform_args(install_platforms(arch, GLIBC_FLOOR))]
                 cmd += ["--dest", str(cache), *reqs]
                 process.run(cmd, capture=False, check=True)
 
