@@ -223,7 +223,7 @@ def test_a_new_library_build_rebuilds_the_core(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(build, "prepare", lambda package: None)
     monkeypatch.setattr(build, "input_digest", lambda package: "same")
     fingerprint = ["sha256:first"]
-    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_: fingerprint[0])
+    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_, machines: fingerprint[0])
     builder = FakeBuilder([f"envpool-{release_set.version()}.tar.gz"])
     monkeypatch.setitem(build.BUILDERS, core.kind, builder)
     build.build(core, out, reuse=True)
