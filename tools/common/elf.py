@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -122,3 +123,30 @@ def dynamic_symbols(path: Path) -> DynamicSymbols:
     except ELFError as exc:
         raise ValueError(f"{path}: not a readable ELF file ({exc})") from None
     return DynamicSymbols({k: frozenset(v) for k, v in exports.items()}, tuple(imports))
+
+
+def elf_machine(file: Path | bytes, label: str = "") -> str:
+    """The ELF header's e_machine of a file (or of its bytes, named ``label``) as pyelftools names it
+    (``EM_X86_64``, ``EM_AARCH64``)."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        if isinstance(file, bytes):
+            return str(ELFFile(io.BytesIO(file))["e_machine"])
+        with file.open("rb") as fh:
+            return str(ELFFile(fh)["e_machine"])
+    except ELFError as exc:
+        raise ValueError(f"{label or file}: not a readable ELF file ({exc})") from None
+
+
+def has_debug_sections(path: Path) -> bool:
+    """True when ``path`` carries DWARF debug sections (``.debug_*``) that ``strip --strip-debug`` removes."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with path.open("rb") as fh:
+            return any(s.name.startswith((".debug_", ".zdebug_")) for s in ELFFile(fh).iter_sections())
+    except ELFError as exc:
+        raise ValueError(f"{path}: not a readable ELF file ({exc})") from None
