@@ -125,7 +125,7 @@ def dynamic_symbols(path: Path) -> DynamicSymbols:
     return DynamicSymbols({k: frozenset(v) for k, v in exports.items()}, tuple(imports))
 
 
-def elf_machine(file: Path | bytes, label: str = "") -> str:
+def elf_machine(file: Path | bytes, label: str = "bytes") -> str:
     """The ELF header's e_machine of a file (or of its bytes, named ``label``) as pyelftools names it
     (``EM_X86_64``, ``EM_AARCH64``)."""
     from elftools.common.exceptions import ELFError
@@ -137,7 +137,7 @@ def elf_machine(file: Path | bytes, label: str = "") -> str:
         with file.open("rb") as fh:
             return str(ELFFile(fh)["e_machine"])
     except ELFError as exc:
-        raise ValueError(f"{label or file}: not a readable ELF file ({exc})") from None
+        raise ValueError(f"{label if isinstance(file, bytes) else file}: not a readable ELF file ({exc})") from None
 
 
 def has_debug_sections(path: Path) -> bool:

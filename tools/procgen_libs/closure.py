@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tools.common.elf import dynamic_info
-from tools.release.release_set import package_of_kind
+from tools.release.release_set import ARCHES, Arch, arch_of_wheel, package_of_kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,14 +123,16 @@ def sonames_in_wheel(wheel: Path) -> list[str]:
     return sorted(entry["soname"] for entry in manifest["libraries"])
 
 
-def exclude_sonames(wheelhouse: Path) -> list[str]:
+def exclude_sonames(wheelhouse: Path, arch: Arch = ARCHES[0]) -> list[str]:
     """The sonames the core's ``auditwheel repair`` must ``--exclude``: everything the library wheel provides.
 
-    Read from the manifest of the envpool-procgen-libs wheel in ``wheelhouse`` (the build makes the
-    library wheel before the core, so it is there).
+    Read from the manifest of the envpool-procgen-libs wheel for ``arch`` (default this machine's) in
+    ``wheelhouse`` (the build makes the library wheel before the core, so it is there).
     """
     library = package_of_kind("library")
-    wheels = sorted(wheelhouse.glob(f"{library.normalized}-*.whl"))
+    wheels = [w for w in sorted(wheelhouse.glob(f"{library.normalized}-*.whl")) if arch_of_wheel(w.name) == arch]
     if not wheels:
-        raise ClosureError(f"no {library.distribution} wheel in {wheelhouse}: build {library.directory} first")
+        raise ClosureError(
+            f"no {library.distribution} wheel for {arch.machine} in {wheelhouse}: build {library.directory} first"
+        )
     return sonames_in_wheel(wheels[-1])

@@ -180,7 +180,7 @@ def _linker(arch: Arch) -> list[str]:
 
 
 def shared_object(
-    package: bytes, symbol: str, soname: str, like: Path, out: Path, arch: Arch = DEFAULT_ARCH
+    package: bytes, symbol: str, soname: str, like: Path, out: Path, *, arch: Arch = DEFAULT_ARCH
 ) -> Path:
     """Link ``package`` into ``out`` as a library for ``arch`` named ``soname`` that exports ``symbol``.
 
@@ -195,7 +195,8 @@ def shared_object(
     entry = symbol.removesuffix("_dat")
     _run([_icu_tool("genccode"), "-q", "-o", "-m", str(like), "-e", entry, "-f", "data", "-d", str(work), str(dat)])
     obj = work / "data.o"
-    _run([*_linker(arch), "-shared", "-soname", soname, "--build-id=sha1", "-z", "noexecstack", "-o", str(out), str(obj)])
+    link = ["-shared", "-soname", soname, "--build-id=sha1", "-z", "noexecstack", "-o", str(out), str(obj)]
+    _run([*_linker(arch), *link])
     shutil.rmtree(work)
     if common_data(out) != (symbol, package):
         raise IcuDataError(f"{out}: {symbol} does not hold the trimmed package after linking")
@@ -218,7 +219,7 @@ def trim_library(
     full.write_bytes(package)
     items = package_items(full)
     trimmed = trim(full, items, keep, work / "icupkg")
-    target = shared_object(trimmed, symbol, upstream.soname, upstream.source, work / upstream.soname, arch)
+    target = shared_object(trimmed, symbol, upstream.soname, upstream.source, work / upstream.soname, arch=arch)
     log(
         f"  ICU data: kept {len(keep)} of {len(items)} items ({len(trimmed) / 1e6:.2f} of {len(package) / 1e6:.2f} MB) "
         f"listed in {LIST.name}"

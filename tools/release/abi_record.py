@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tools.common.distfile import artifact
-from tools.release.release_set import PACKAGES, version
+from tools.release.release_set import ARCHES, PACKAGES, Arch, arch_of_wheel, version
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,14 +44,14 @@ def _library() -> tuple[str, str]:
     return lib.distribution, lib.normalized
 
 
-def library_manifest(out: Path) -> dict[str, Any]:
-    """The manifest of this version's library wheel in ``out``."""
+def library_manifest(out: Path, arch: Arch = ARCHES[0]) -> dict[str, Any]:
+    """The manifest of this version's library wheel for ``arch`` (default this machine's) in ``out``."""
     dist, normalized = _library()
-    wheels = sorted(out.glob(f"{normalized}-{version()}-*.whl"))
+    wheels = [w for w in sorted(out.glob(f"{normalized}-{version()}-*.whl")) if arch_of_wheel(w.name) == arch]
     if len(wheels) != 1:
         found = ", ".join(w.name for w in wheels) or "none"
         raise AbiRecordError(
-            f"the core records the ABI of {dist} {version()}, but {out} holds {found}: "
+            f"the core records the ABI of {dist} {version()} for {arch.machine}, but {out} holds {found}: "
             "build it first with `nox -s build -- packages/procgen-libs`"
         )
     wheel = artifact(wheels[0])
@@ -62,10 +62,10 @@ def library_manifest(out: Path) -> dict[str, Any]:
     return data
 
 
-def record(core_dir: Path, out: Path) -> str:
-    """Write the library wheel's fingerprint into ``core_dir/procgen-abi.json``; return the fingerprint."""
+def record(core_dir: Path, out: Path, arch: Arch = ARCHES[0]) -> str:
+    """Write the fingerprint of ``arch``'s library wheel into ``core_dir/procgen-abi.json``; return the fingerprint."""
     dist, _ = _library()
-    data = library_manifest(out)
+    data = library_manifest(out, arch)
     abi = data["abi"]
     # "source": "wheel": at run time the Qt comes from that library wheel (CMakeLists.txt writes
     # "system" instead for a source build with -Ccmake.define.ENVPOOL_QT=system).

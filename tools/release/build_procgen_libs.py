@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m tools.release.build_procgen_libs", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("wheelhouse"), help="output directory")
-    parser.add_argument("--machine", choices=[a.machine for a in ARCHES], help="target architecture (default: this machine's)")
+    machines = [a.machine for a in ARCHES]
+    parser.add_argument("--machine", choices=machines, help="target architecture (default: this machine's)")
     args = parser.parse_args(argv)
     build(args.out, args.machine)
     return 0

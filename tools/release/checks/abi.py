@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tools.procgen_libs.fingerprint import abi_fingerprint
 from tools.release.abi_record import WHEEL_RECORD
 from tools.release.checks.base import Context, Status, fail, is_core, ok, skip
+from tools.release.release_set import arch_of_wheel
 
 if TYPE_CHECKING:
     from tools.common.distfile import Artifact
@@ -28,10 +29,12 @@ def _json_member(wheel: Artifact, suffix: str) -> dict[str, Any] | None:
     return json.loads(wheel.read(names[0])) if names else None
 
 
-def _library_wheel(ctx: Context) -> Artifact | None:
+def _library_wheel(ctx: Context, core: Artifact) -> Artifact | None:
+    """The library wheel of the core wheel's architecture."""
+    arch = arch_of_wheel(core.filename)
     for a in ctx.artifacts:
         pkg = ctx.package(a)
-        if a.kind == "wheel" and pkg is not None and pkg.kind == "library":
+        if a.kind == "wheel" and pkg is not None and pkg.kind == "library" and arch_of_wheel(a.filename) == arch:
             return a
     return None
 
@@ -65,7 +68,7 @@ def _check_core(ctx: Context, a: Artifact) -> tuple[Status, str]:
             f"{CORE_RECORD} says the procgen family uses the system's Qt ({recorded.get('library')}): a release "
             "wheel must use the library wheel; rebuild with nox -s build (never -Ccmake.define.ENVPOOL_QT=system)"
         )
-    library = _library_wheel(ctx)
+    library = _library_wheel(ctx, a)
     if library is None:
         return skip("no library wheel in the set")
     if recorded is None:
