@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 #: The reviewed list of kept items.
 LIST = package_dir() / "icu-data.txt"
 _DATA_SONAME = re.compile(r"^libicudata\.so\.(\d+)$")
+#: The data library's file name in an upstream artifact (``libicudata.so.56``; Debian: ``libicudata.so.67.1``).
+_DATA_FILE = re.compile(r"^libicudata\.so\.\d+(?:\.\d+)*$")
 
 
 class IcuDataError(RuntimeError):
@@ -116,7 +118,7 @@ def upstream_package(work: Path, arch: Arch = DEFAULT_ARCH) -> tuple[str, bytes]
     _, artifacts = load_lock(arch=arch)
     for art in artifacts:
         for member, blob in sorted(library_files(fetch_upstream(art), art).items()):
-            if _DATA_SONAME.match(PurePosixPath(member).name):
+            if _DATA_FILE.match(PurePosixPath(member).name):
                 work.mkdir(parents=True, exist_ok=True)
                 library = work / PurePosixPath(member).name
                 library.write_bytes(blob)
