@@ -142,3 +142,10 @@ def test_every_elf_of_the_aarch64_wheel_is_aarch64(aarch64_wheel: Path) -> None:
     (sbom_name,) = [n for n in wheel.members() if n.endswith(".cdx.json")]
     purls = [c["purl"] for c in json.loads(wheel.read(sbom_name))["components"]]
     assert purls and all("?arch=arm64&" in p for p in purls), purls
+
+
+@pytest.mark.parametrize("arch", ARCHES, ids=lambda a: a.machine)
+def test_the_lock_check_verifies_each_architecture(arch: release_set.Arch) -> None:
+    """``python -m tools.procgen_libs.upstream``: fetched, hash-checked, every ELF for the arch, closure complete."""
+    line = upstream.check(arch, cache_dir())
+    assert line.startswith(f"upstream.{arch.machine}.lock.json: ") and line.endswith(f"all {arch.elf_machine}")

@@ -221,3 +221,33 @@ def unpack(
             require_machine(target, art, member, lock, arch)
             files[target] = art
     return files
+
+
+def check(arch: Arch, cache: Path | None = None) -> str:
+    """Verify ``arch``'s lock as a build uses it: every artifact fetched and sha256-checked, every ELF file
+    for ``arch``, and the Qt closure provided exactly once with no unused artifact. Returns a summary line."""
+    import tempfile
+
+    from tools.procgen_libs.closure import closure
+
+    with tempfile.TemporaryDirectory(prefix="procgen-libs-lock-") as tmp:
+        files = unpack(Path(tmp), cache, arch=arch)
+        libs = closure(files)
+    artifacts = {a.filename for a in files.values()}
+    return f"{lock_path(arch).name}: {len(artifacts)} artifacts, {len(libs)} libraries, all {arch.elf_machine}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tools.procgen_libs.upstream [--machine M]``: check the upstream lock of each architecture."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tools.procgen_libs.upstream", description=check.__doc__)
+    parser.add_argument("--machine", choices=[a.machine for a in ARCHES], help="one architecture (default: all)")
+    args = parser.parse_args(argv)
+    for arch in [arch_of(args.machine)] if args.machine else ARCHES:
+        print(check(arch), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
