@@ -71,9 +71,11 @@ def _build_wheelhouse(session: nox.Session, *, reuse: bool, args: list[str] | No
 def build(session: nox.Session) -> None:
     """Build the release set into wheelhouse/ (wheels and sdists), check every tag, print the size table.
 
-    Arguments go to ``python -m tools.release.build``: package directories limit the build
-    (``-- packages/core``), ``-- --only cp312-abi3`` builds one core wheel of the matrix (siblings
-    are always built). The size guard writes its table to $GITHUB_STEP_SUMMARY when that is set.
+    Every architecture of the set is built here: x86_64 natively, aarch64 cross-compiled (the same
+    path; tools/release/cross.py). Arguments go to ``python -m tools.release.build``: package
+    directories limit the build (``-- packages/core``), ``-- --arch aarch64`` builds one
+    architecture's set, ``-- --only cp312-abi3`` one core wheel of the matrix (siblings are always
+    built). The size guard writes its table to $GITHUB_STEP_SUMMARY when that is set.
     """
     _build_wheelhouse(session, reuse=False, args=session.posargs)
 

@@ -43,13 +43,11 @@ class FakeBuilder:
     def __init__(self, names: list[str], error: BaseException | None = None) -> None:
         self.names = names
         self.error = error
-        self.calls: list[tuple[release_set.CoreBuild, ...]] = []
+        self.calls: list[tuple[build.Targets]] = []
 
-    def __call__(
-        self, package: release_set.Package, tmp: Path, out: Path, matrix: tuple[release_set.CoreBuild, ...]
-    ) -> None:
+    def __call__(self, package: release_set.Package, tmp: Path, out: Path, targets: build.Targets) -> None:
         assert tmp.parent == out and tmp.name.startswith(f".partial-{package.normalized}-")
-        self.calls.append(matrix)
+        self.calls.append((targets,))
         for name in self.names:
             (tmp / name).write_bytes(f"{name} #{len(self.calls)}".encode())
         (tmp / "build.log").write_text("not an artifact")
@@ -142,22 +140,28 @@ def test_a_build_without_artifacts_is_an_error(
 
 
 def test_the_core_stamp_covers_the_matrix(monkeypatch: pytest.MonkeyPatch, out: Path) -> None:
-    """A core built for one matrix entry is not up to date for another (or for the whole matrix)."""
+    """A core built for one matrix entry or architecture is not up to date for another (or for all)."""
     core = _package("extension")
     monkeypatch.setattr(build, "prepare", lambda package: None)
     monkeypatch.setattr(build, "input_digest", lambda package: "same")
-    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_: "sha256:same-library")
+    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_, machines: "sha256:same-library")
     builder = FakeBuilder([f"envpool-{release_set.version()}.tar.gz"])
     monkeypatch.setitem(build.BUILDERS, core.kind, builder)
-    first, *rest = release_set.CORE_MATRIX
-    build.build(core, out, reuse=True, matrix=(first,))
-    build.build(core, out, reuse=True, matrix=(first,))
-    assert builder.calls == [(first,)]
+    native = release_set.X86_64
+    first, *rest = native.matrix
+    one: build.Targets = ((native, (first,)),)
+    build.build(core, out, reuse=True, targets=one)
+    build.build(core, out, reuse=True, targets=one)
+    assert builder.calls == [(one,)]
     build.build(core, out, reuse=True)
-    assert builder.calls == [(first,), release_set.CORE_MATRIX]
+    assert builder.calls == [(one,), (build.ALL_TARGETS,)]
     if rest:
-        build.build(core, out, reuse=True, matrix=(rest[0],))
-        assert builder.calls[-1] == (rest[0],)
+        other: build.Targets = ((native, (rest[0],)),)
+        build.build(core, out, reuse=True, targets=other)
+        assert builder.calls[-1] == (other,)
+    cross: build.Targets = ((release_set.AARCH64, (first,)),)
+    build.build(core, out, reuse=True, targets=cross)
+    assert builder.calls[-1] == (cross,)
 
 
 def test_main_builds_the_library_then_data_then_the_core(
@@ -165,7 +169,7 @@ def test_main_builds_the_library_then_data_then_the_core(
 ) -> None:
     order: list[str] = []
 
-    def record(package: release_set.Package, out_: Path, *, reuse: bool, matrix: object) -> list[str]:
+    def record(package: release_set.Package, out_: Path, *, reuse: bool, targets: object) -> list[str]:
         order.append(package.kind)
         return []
 
@@ -190,10 +194,17 @@ def test_main_refuses_an_unknown_package_and_a_missing_uv(
     assert "needs uv on PATH: pip install uv" in capsys.readouterr().err
 
 
-def test_select_matrix() -> None:
-    assert build.select_matrix([]) == release_set.CORE_MATRIX
+def test_select_targets() -> None:
+    assert build.select_targets([], []) == build.ALL_TARGETS
+    assert [a for a, _ in build.ALL_TARGETS] == list(release_set.ARCHES)
     last = release_set.CORE_MATRIX[-1]
-    assert build.select_matrix([last.tag]) == (last,)
+    assert build.select_targets(["x86_64"], [last.tag]) == ((release_set.X86_64, (last,)),)
+    cross = release_set.AARCH64
+    assert build.select_targets(["aarch64"], []) == ((cross, cross.matrix),)
+    with pytest.raises(
+        build.BuildError, match=r"--arch arm64: not an architecture of the release set; choose from x86_64, aarch64"
+    ):
+        build.select_targets(["arm64"], [])
 
 
 def test_inputs_of_a_data_package_include_the_task_registry_and_version() -> None:
@@ -212,7 +223,7 @@ def test_a_new_library_build_rebuilds_the_core(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(build, "prepare", lambda package: None)
     monkeypatch.setattr(build, "input_digest", lambda package: "same")
     fingerprint = ["sha256:first"]
-    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_: fingerprint[0])
+    monkeypatch.setattr(build.abi_record, "record", lambda core_dir, out_, machines: fingerprint[0])
     builder = FakeBuilder([f"envpool-{release_set.version()}.tar.gz"])
     monkeypatch.setitem(build.BUILDERS, core.kind, builder)
     build.build(core, out, reuse=True)

@@ -65,7 +65,7 @@ def add_files(wheel: Path, files: dict[str, bytes]) -> None:
 
 def test_good_set_passes_everything(good_set):  # type: ignore[no-untyped-def]
     # the fixture's core wheel is pure: no core matrix to complete
-    results = run_checks(good_set.wheelhouse, present=CORE_AND_VIZDOOM, require_sdist=True, matrix=())
+    results = run_checks(good_set.wheelhouse, present=CORE_AND_VIZDOOM, require_sdist=True, arches=())
     failed = [r.line() for r in results if r.status == "FAIL"]
     assert not failed, "\n".join(failed)
     checked = {(r.check, r.artifact) for r in results if r.status == "PASS"}
@@ -339,8 +339,9 @@ def test_a_release_needs_every_wheel_of_the_core_matrix(good_set):  # type: igno
     results = run_checks(good_set.wheelhouse, present=CORE_AND_VIZDOOM, require_sdist=True, only=["release-set"])
     (core,) = [r for r in results if r.check == "release-set" and r.artifact == "envpool"]
     assert core.status == "FAIL"
-    for entry in release_set.CORE_MATRIX:
-        assert f"{entry.tag} wheel" in core.message
+    for arch in release_set.ARCHES:
+        for entry in arch.matrix:
+            assert f"{entry.tag} {arch.machine} wheel" in core.message
 
 
 # --- the library sibling's platform marker (issue 13, item 6) --------------------------------------------

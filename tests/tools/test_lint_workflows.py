@@ -137,3 +137,65 @@ def test_install_matrix_combinations_follow_present_packages() -> None:
     assert install_matrix.families_for(None, fams) == {"classic_control"}
     assert install_matrix.families_for("vizdoom", fams) == {"classic_control", "vizdoom"}
     assert install_matrix.families_for("all", fams) == set(fams)
+
+
+# --- aarch64 is built here, never on an Arm runner (issue 15) ----------------------------------------------
+
+JOB = "name: w\non: push\npermissions: {}\njobs:\n  build:\n"
+
+
+@pytest.mark.parametrize(
+    "runs_on",
+    [
+        "    runs-on: ubuntu-24.04-arm",
+        "    runs-on: ubuntu-22.04-arm # an Arm runner",
+        "    runs-on: [self-hosted, linux, ARM64]",
+        "    runs-on:\n      - self-hosted\n      - aarch64",
+        "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-24.04, ubuntu-24.04-arm]",
+        (
+            "    runs-on: ${{ matrix.runner }}\n    strategy:\n      matrix:\n        include:\n"
+            "          - runner: linux-arm64"
+        ),
+    ],
+)
+def test_a_job_on_an_arm_runner_fails(tmp_path: Path, runs_on: str) -> None:
+    write_workflow(tmp_path, f"{JOB}{runs_on}\n    steps:\n      - run: nox -s build\n")
+    ok, detail = lint_workflows.check_build_steps(tmp_path)
+    assert not ok
+    assert "Arm runner" in detail and "w.yml:" in detail and "nox -s build" in detail
+
+
+@pytest.mark.parametrize(
+    "uses",
+    [f"docker/setup-qemu-action@{SHA} # v3.6.0", "docker://tonistiigi/binfmt:latest"],
+)
+def test_a_qemu_setup_for_an_emulated_build_fails(tmp_path: Path, uses: str) -> None:
+    write_workflow(tmp_path, f"{JOB}    runs-on: ubuntu-24.04\n    steps:\n      - uses: {uses}\n")
+    ok, detail = lint_workflows.check_build_steps(tmp_path)
+    assert not ok
+    assert "QEMU setup for an emulated build" in detail
+
+
+def test_pip_installing_cibuildwheel_fails(tmp_path: Path) -> None:
+    body = f"{JOB}    runs-on: ubuntu-24.04\n    steps:\n      - run: python -m pip install cibuildwheel\n"
+    write_workflow(tmp_path, body)
+    ok, detail = lint_workflows.check_build_steps(tmp_path)
+    assert not ok
+    assert "cibuildwheel" in detail
+
+
+def test_x86_runners_and_the_emulators_apt_package_pass(tmp_path: Path) -> None:
+    """The emulated tests run the built aarch64 wheels under qemu-user-static on the x86-64 runner: allowed."""
+    body = (
+        f"{JOB}    name: tests (aarch64 under emulation)\n    runs-on: ${{{{ matrix.os }}}}\n    strategy:\n"
+        "      matrix:\n        os: [ubuntu-24.04]\n    steps:\n"
+        "      - run: sudo apt-get install -y qemu-user-static # runs the aarch64 wheels\n"
+        "      - run: nox -s tests_aarch64\n"
+    )
+    write_workflow(tmp_path, body)
+    assert lint_workflows.check_build_steps(tmp_path) == (True, "1 workflow(s) build only through nox")
+
+
+def test_the_repositorys_workflows_use_no_arm_runner() -> None:
+    for path in lint_workflows.workflow_files(REPO):
+        assert lint_workflows.runner_problems(path) == [], path

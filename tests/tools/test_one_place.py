@@ -168,9 +168,8 @@ def test_the_library_requirement_names_its_platforms() -> None:
     library = release_set.package_of_kind("library")
     assert library.platforms, "the library wheel is published for some platforms only: its row must say which"
     extras = release_set.optional_dependencies("1.0")
-    marker = " or ".join(
-        f'platform_system == "{p.system}" and platform_machine == "{p.machine}"' for p in library.platforms
-    )
+    each = [f'platform_system == "{p.system}" and platform_machine == "{p.machine}"' for p in library.platforms]
+    marker = each[0] if len(each) == 1 else " or ".join(f"({m})" for m in each)
     for extra in (library.extra, release_set.ALL_EXTRA):
         assert f"{library.distribution}==1.0; {marker}" in extras[str(extra)]
     platforms = release_set.core_pins("1.0")["procgen-libs"]

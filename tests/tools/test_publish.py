@@ -260,3 +260,32 @@ def test_a_tag_build_must_be_tagged_v_plus_version(monkeypatch: pytest.MonkeyPat
         publish.check_tag()
     monkeypatch.setenv("GITHUB_REF_TYPE", "branch")  # branch builds (ci.yml) are not releases
     publish.check_tag()
+
+
+def _two_arch_wheelhouse(directory: Path) -> Path:
+    """The set of both architectures: a core and a library wheel per architecture, the rest pure."""
+    for p in release_set.PACKAGES:
+        tags = [f"cp311-cp311-manylinux_2_28_{a.machine}" for a in release_set.ARCHES] if p.extra is None else []
+        tags += [f"py3-none-manylinux_2_28_{a.machine}" for a in release_set.ARCHES] if p.platforms else []
+        for tag in tags or ["py3-none-any"]:
+            files = {f"{p.normalized}/__init__.py": b""}
+            write_wheel(directory, p.distribution, VERSION, files, metadata=_metadata(p.distribution), tag=tag)
+    return directory
+
+
+def test_both_architectures_are_published_siblings_first(tmp_path: Path) -> None:
+    siblings, core = publish.upload_stages(_two_arch_wheelhouse(tmp_path))
+    assert sorted([*siblings, *core]) == sorted(tmp_path.iterdir())
+    for arch in release_set.ARCHES:
+        assert any(p.name.endswith(f"_{arch.machine}.whl") and not _is_core(p) for p in siblings), arch
+        assert any(p.name.endswith(f"_{arch.machine}.whl") for p in core), arch
+    assert all(map(_is_core, core)) and not any(map(_is_core, siblings))
+
+
+def test_a_core_without_its_architectures_library_wheel_is_refused(tmp_path: Path) -> None:
+    _two_arch_wheelhouse(tmp_path)
+    library = release_set.package_of_kind("library")
+    (arm,) = tmp_path.glob(f"{library.normalized}-*_aarch64.whl")
+    arm.unlink()
+    with pytest.raises(publish.PublishError, match=rf"an aarch64 envpool wheel but no aarch64 {library.distribution}"):
+        publish.upload_stages(tmp_path)

@@ -14,6 +14,7 @@ import pytest
 
 from tools.common.distfile import write_wheel
 from tools.release import thirdparty
+from tools.release.release_set import AARCH64, ARCHES, GLIBC_FLOOR, X86_64
 
 if TYPE_CHECKING:
     from tests.tools.conftest import ReleaseSet
@@ -88,3 +89,51 @@ def test_main_passes_its_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     argv = ["--wheelhouse", str(tmp_path / "wh"), "--cache", str(tmp_path / "c"), "twine"]
     assert thirdparty.main(argv) == 0
     assert seen == [(tmp_path / "wh", tmp_path / "c", ["twine"])]
+
+
+def test_markers_are_evaluated_for_the_wheels_architecture(good_set: ReleaseSet) -> None:
+    """An aarch64 wheel's requirement behind an aarch64 marker is aarch64's, not this host's; x86_64 wheels
+    are left out of aarch64's requirements and the other way round."""
+    arm = 'Requires-Dist: armonly==1; platform_machine == "aarch64"\n'
+    arm += 'Requires-Dist: x86only==1; platform_machine == "x86_64"\n'
+    meta = f"Metadata-Version: 2.4\nName: other\nVersion: 1\n{arm}"
+    write_wheel(
+        good_set.wheelhouse,
+        "other",
+        "1",
+        {"other/__init__.py": b""},
+        metadata=meta,
+        tag="py3-none-manylinux_2_28_aarch64",
+    )
+    write_wheel(
+        good_set.wheelhouse,
+        "x86",
+        "1",
+        {"x86/__init__.py": b""},
+        metadata=meta.replace("Name: other", "Name: x86"),
+        tag="py3-none-manylinux_2_28_x86_64",
+    )
+    assert "armonly==1" in thirdparty.runtime_requirements(good_set.wheelhouse, AARCH64)
+    assert "x86only==1" not in thirdparty.runtime_requirements(good_set.wheelhouse, AARCH64)
+    assert "x86only==1" in thirdparty.runtime_requirements(good_set.wheelhouse, X86_64)
+    assert "armonly==1" not in thirdparty.runtime_requirements(good_set.wheelhouse, X86_64)
+    assert thirdparty.pinned_requirements(good_set.wheelhouse, AARCH64) == ["armonly==1", "mujoco-core==4.0.0"]
+
+
+def test_pinned_wheels_are_downloaded_for_every_architecture_and_python_of_its_matrix(
+    good_set: ReleaseSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str, list[str]]] = []
+
+    def fake_run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(
+            (cmd[cmd.index("--python-version") + 1], cmd[cmd.index("--platform") + 1], cmd[cmd.index("--dest") + 2 :])
+        )
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(thirdparty.process, "run", fake_run)
+    thirdparty.fill_pinned(good_set.wheelhouse, tmp_path / "cache")
+    floor = f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}"
+    expected = [(e.python, f"{floor}_{a.machine}", ["mujoco-core==4.0.0"]) for a in ARCHES for e in a.matrix]
+    assert calls == expected
+    assert ("3.13", f"{floor}_aarch64", ["mujoco-core==4.0.0"]) in calls  # aarch64's abi3 core is built by 3.13

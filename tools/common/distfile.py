@@ -89,6 +89,23 @@ class Artifact:
                 raise KeyError(f"{member} is not a regular file in {self.filename}")
             return f.read()
 
+    def heads(self, size: int) -> dict[str, bytes]:
+        """The first ``size`` bytes of every file of the archive (fewer for a shorter file), read in one pass."""
+        out: dict[str, bytes] = {}
+        if self.kind == "wheel":
+            with zipfile.ZipFile(self.path) as zf:
+                for info in zf.infolist():
+                    if not info.is_dir():
+                        with zf.open(info) as fh:
+                            out[info.filename] = fh.read(size)
+            return out
+        with tarfile.open(self.path, "r:gz") as tf:
+            for m in tf.getmembers():
+                f = tf.extractfile(m) if m.isfile() else None
+                if f is not None:
+                    out[m.name] = f.read(size)
+        return out
+
     def metadata_member(self) -> str:
         """The archive path of the core metadata file (wheel METADATA or sdist PKG-INFO)."""
         names = self.members()

@@ -1,16 +1,50 @@
-"""What the release tools read from an ELF shared object: soname, needed libraries, machine, glibc needs."""
+"""What the release tools read from an ELF file: its header's machine, soname, needed libraries, glibc needs."""
 
 from __future__ import annotations
 
 import io
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 _GLIBC = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.\d+)?$")
+
+#: The first bytes of every ELF file (e_ident[EI_MAG0..3]).
+ELF_MAGIC = b"\x7fELF"
+#: The bytes of the ELF header up to and including e_machine: e_ident (16), e_type (2), e_machine (2).
+HEADER_BYTES = 20
+_EI_CLASS, _EI_DATA, _E_MACHINE = 4, 5, 18
+_BYTE_ORDER: dict[int, Literal["little", "big"]] = {1: "little", 2: "big"}  # ELFDATA2LSB, ELFDATA2MSB
+
+
+def is_elf(head: bytes) -> bool:
+    """True when ``head`` (the first bytes of a file) starts with the ELF magic."""
+    return head.startswith(ELF_MAGIC)
+
+
+def header_machine(head: bytes) -> str:
+    """The e_machine of an ELF header as pyelftools names it ("EM_X86_64", "EM_AARCH64", ...).
+
+    ``head`` is the first :data:`HEADER_BYTES` (or more) bytes of the file. Every field read is bounds
+    checked: a short or malformed header raises ValueError, never an IndexError or a guess.
+    """
+    from elftools.elf.enums import ENUM_E_MACHINE
+
+    if not is_elf(head):
+        raise ValueError(f"not an ELF header: starts with {head[:4]!r}, not {ELF_MAGIC!r}")
+    if len(head) < HEADER_BYTES:
+        raise ValueError(f"truncated ELF header: {len(head)} bytes, e_machine needs {HEADER_BYTES}")
+    if head[_EI_CLASS] not in (1, 2):  # ELFCLASS32, ELFCLASS64
+        raise ValueError(f"bad ELF header: EI_CLASS {head[_EI_CLASS]} is neither 1 (32-bit) nor 2 (64-bit)")
+    order = _BYTE_ORDER.get(head[_EI_DATA])
+    if order is None:
+        raise ValueError(f"bad ELF header: EI_DATA {head[_EI_DATA]} is neither 1 (LSB) nor 2 (MSB)")
+    number = int.from_bytes(head[_E_MACHINE:HEADER_BYTES], order)
+    names = {int(v): str(k) for k, v in ENUM_E_MACHINE.items() if k != "_default_"}
+    return names.get(number, f"EM_{number}")
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,29 @@ def unpack(
     return files
 
 
+def extract_debian(path: Path, art: Upstream, dest: Path, under: str) -> int:
+    """Write the regular files below ``under`` (e.g. ``usr/include/``) of a fetched Debian package into
+    ``dest`` at their package paths; return how many. Member paths that would leave ``dest`` are refused."""
+    members = _ar_members(path.read_bytes(), art.filename)
+    data_name = next((n for n in members if n.startswith("data.tar")), None)
+    if data_name is None:
+        raise AssetError(f"{art.filename}: no data.tar.* member")
+    count = 0
+    with tarfile.open(fileobj=io.BytesIO(members[data_name]), mode="r:*") as tf:
+        for m in tf.getmembers():
+            name = PurePosixPath(m.name.removeprefix("./"))
+            if not m.isfile() or not str(name).startswith(under):
+                continue
+            if name.is_absolute() or ".." in name.parts:
+                raise AssetError(f"{art.filename}: member {m.name} leaves the extraction directory")
+            f = tf.extractfile(m)
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(f.read() if f else b"")
+            count += 1
+    return count
+
+
 def check(arch: Arch, cache: Path | None = None) -> str:
     """Verify ``arch``'s lock as a build uses it: every artifact fetched and sha256-checked, every ELF file
     for ``arch``, and the Qt closure provided exactly once with no unused artifact. Returns a summary line."""

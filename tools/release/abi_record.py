@@ -1,8 +1,9 @@
 """The core records the ABI fingerprint of the library wheel it is built beside (issue 13, item 2).
 
 ``nox -s build`` builds ``envpool-procgen-libs`` first; before the core is built, ``record`` copies
-that wheel's fingerprint (its manifest's ``abi`` block, see tools/procgen_libs/fingerprint.py) into
-``packages/core/procgen-abi.json``. The sdist carries that file and the core wheel installs it as
+the fingerprint of its wheel for each architecture (the manifest's ``abi`` block, see
+tools/procgen_libs/fingerprint.py) into ``packages/core/procgen-abi.json``, keyed by machine. The sdist
+carries that file and the core wheel installs its architecture's record as
 ``envpool/_procgen_abi.json``; at run time ``envpool.procgen_loader`` refuses a library wheel of the
 same version whose fingerprint differs.
 
@@ -18,10 +19,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tools.common.distfile import artifact
-from tools.release.release_set import ARCHES, PACKAGES, Arch, arch_of_wheel, version
+from tools.release.release_set import ARCHES, PACKAGES, arch_of_wheel, version
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 #: Where the core wheel installs the record.
@@ -44,37 +45,56 @@ def _library() -> tuple[str, str]:
     return lib.distribution, lib.normalized
 
 
-def library_manifest(out: Path, arch: Arch = ARCHES[0]) -> dict[str, Any]:
-    """The manifest of this version's library wheel for ``arch`` (default this machine's) in ``out``."""
+def library_manifests(out: Path) -> dict[str, dict[str, Any]]:
+    """The manifest of this version's library wheel for each architecture in ``out``, by machine."""
     dist, normalized = _library()
-    wheels = [w for w in sorted(out.glob(f"{normalized}-{version()}-*.whl")) if arch_of_wheel(w.name) == arch]
-    if len(wheels) != 1:
-        found = ", ".join(w.name for w in wheels) or "none"
+    wheels = sorted(out.glob(f"{normalized}-{version()}-*.whl"))
+    found: dict[str, dict[str, Any]] = {}
+    for path in wheels:
+        arch = arch_of_wheel(path.name)
+        if arch is None:
+            raise AbiRecordError(
+                f"{path.name}: not a wheel of an architecture of the release set ({[a.machine for a in ARCHES]})"
+            )
+        if arch.machine in found:
+            raise AbiRecordError(f"{out} holds two {dist} {version()} wheels for {arch.machine}: remove the stale one")
+        wheel = artifact(path)
+        (member,) = [n for n in wheel.members() if n.endswith("/_manifest.json")]
+        data: dict[str, Any] = json.loads(wheel.read(member))
+        if "abi" not in data:
+            raise AbiRecordError(f"{path.name} has no ABI fingerprint in {member}: rebuild it")
+        found[arch.machine] = data
+    if not found:
         raise AbiRecordError(
-            f"the core records the ABI of {dist} {version()} for {arch.machine}, but {out} holds {found}: "
+            f"the core records the ABI of {dist} {version()}, but {out} holds no wheel of it: "
             "build it first with `nox -s build -- packages/procgen-libs`"
         )
-    wheel = artifact(wheels[0])
-    (member,) = [n for n in wheel.members() if n.endswith("/_manifest.json")]
-    data: dict[str, Any] = json.loads(wheel.read(member))
-    if "abi" not in data:
-        raise AbiRecordError(f"{wheels[0].name} has no ABI fingerprint in {member}: rebuild it")
-    return data
+    return found
 
 
-def record(core_dir: Path, out: Path, arch: Arch = ARCHES[0]) -> str:
-    """Write the fingerprint of ``arch``'s library wheel into ``core_dir/procgen-abi.json``; return the fingerprint."""
+def record(core_dir: Path, out: Path, machines: Iterable[str]) -> str:
+    """Write the fingerprint of every library wheel in ``out`` into ``core_dir/procgen-abi.json``, one record
+    per architecture (CMake installs its target's); return the fingerprints. Each of ``machines`` (the
+    architectures about to be built) must have its library wheel."""
     dist, _ = _library()
-    data = library_manifest(out, arch)
-    abi = data["abi"]
+    manifests = library_manifests(out)
+    missing = sorted(set(machines) - set(manifests))
+    if missing:
+        raise AbiRecordError(
+            f"the {', '.join(missing)} core records the ABI of the {dist} {version()} wheel for its architecture, "
+            f"but {out} holds none: nox -s build -- packages/procgen-libs --arch {missing[0]}"
+        )
     # "source": "wheel": at run time the Qt comes from that library wheel (CMakeLists.txt writes
     # "system" instead for a source build with -Ccmake.define.ENVPOOL_QT=system).
-    record = {"distribution": dist, "version": data["version"], "source": "wheel", **abi}
-    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    records = {
+        machine: {"distribution": dist, "version": data["version"], "source": "wheel", **data["abi"]}
+        for machine, data in sorted(manifests.items())
+    }
+    text = json.dumps(records, indent=1, sort_keys=True) + "\n"
     target = core_dir / RECORD
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
-    return str(abi["fingerprint"])
+    return ",".join(f"{m}={r['fingerprint']}" for m, r in records.items())
 
 
 def release_qt_setting(env: Mapping[str, str] | None = None) -> list[str]:

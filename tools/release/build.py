@@ -1,6 +1,6 @@
 """Build the release set into wheelhouse/: every wheel and sdist a release uploads, and nothing else does.
 
-Usage: ``python -m tools.release.build [--reuse] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
+Usage: ``python -m tools.release.build [--reuse] [--arch MACHINE] [--only TAG] [--out DIR] [PACKAGE_DIR...]``.
 
 Before building, each package directory gets its generated inputs as plain files (``VERSION`` from
 the repository's one VERSION; for the core ``pins.json``, its build pins and extras from the release
@@ -8,12 +8,16 @@ set's table; for data packages ``staged/``, the hash-checked members, and the ha
 tools/assets/hatch_build.py): the sdists carry them, so every sdist builds its wheel alone, and no
 package directory holds a link.
 
-- library (envpool-procgen-libs): assembled from the hash-locked upstream binaries;
-- data: ``uv build`` (the sdist first, then the wheel from the sdist);
-- extension (the core): the sdist, then one wheel per entry of the core matrix
-  (:data:`tools.release.release_set.CORE_MATRIX`: cp311 and cp312-abi3), compiled by zig for glibc 2.28
-  in a persistent per-interpreter build environment (warm rebuilds), repaired by auditwheel with
-  the sibling libraries excluded (:func:`sibling_libraries`).
+Every architecture of the set (:data:`tools.release.release_set.ARCHES`: x86_64 natively, aarch64 as a
+cross build, see tools/release/cross.py) is built by this one path; ``--arch`` limits it to some.
+
+- library (envpool-procgen-libs): assembled from the hash-locked upstream binaries, one wheel per
+  architecture;
+- data: ``uv build`` (the sdist first, then the wheel from the sdist); pure, shared by every architecture;
+- extension (the core): the sdist, then per architecture one wheel per entry of its core matrix
+  (``Arch.matrix``: cp311 and cp312-abi3), compiled by zig for glibc 2.28 in a persistent
+  per-interpreter build environment (warm rebuilds), repaired by auditwheel with the sibling
+  libraries excluded (:func:`sibling_libraries`).
 
 Every platform wheel must be at the release set's manylinux floor or older, as ``auditwheel show``
 reads it from the symbol versions. A package is built in a temporary directory inside the
@@ -43,19 +47,27 @@ from tools.assets.tree import AssetError
 from tools.common import process
 from tools.common.hashing import sha256_stream
 from tools.procgen_libs.closure import ClosureError, exclude_sonames
-from tools.release import abi_record, manylinux
+from tools.release import abi_record, cross, manylinux
 from tools.release.release_set import (
-    CORE_MATRIX,
+    ARCHES,
     PINS_FILE,
     WHEELHOUSE,
+    X86_64,
+    Arch,
     CoreBuild,
     Package,
+    arch_of_wheel,
     core_pins,
     excluded_libraries,
     present,
     version,
 )
 from tools.release.toolchain import ZIGLANG, ToolchainError, find_python, qt5_dir, zig_wrappers
+
+#: A build's architectures, each with the core matrix entries to build for it.
+Targets = tuple[tuple[Arch, tuple[CoreBuild, ...]], ...]
+#: Every architecture of the set with its whole core matrix.
+ALL_TARGETS: Targets = tuple((a, a.matrix) for a in ARCHES)
 
 #: The asset packages' hatchling hook, written into each of them as a plain file before a build.
 ASSET_HOOK = REPO / "tools" / "assets" / "hatch_build.py"
@@ -101,13 +113,14 @@ def input_digest(package: Package) -> str:
     )
 
 
-def _stamp_path(out: Path, package: Package) -> Path:
-    return out / ".stamps" / f"{package.normalized}.json"
+def _stamp_path(out: Path, package: Package, targets: Targets) -> Path:
+    machines = "" if package.kind == "data" else "-" + "-".join(a.machine for a, _ in targets)
+    return out / ".stamps" / f"{package.normalized}{machines}.json"
 
 
-def is_fresh(out: Path, package: Package, digest: str) -> bool:
+def is_fresh(out: Path, package: Package, digest: str, targets: Targets = ALL_TARGETS) -> bool:
     """True when the last build of ``package`` used the same inputs and its artifacts are all there."""
-    stamp = _stamp_path(out, package)
+    stamp = _stamp_path(out, package, targets)
     if not stamp.is_file():
         return False
     data = json.loads(stamp.read_text())
@@ -116,9 +129,18 @@ def is_fresh(out: Path, package: Package, digest: str) -> bool:
     )
 
 
-def _own_artifacts(out: Path, package: Package) -> set[Path]:
+def _own_artifacts(out: Path, package: Package, targets: Targets = ALL_TARGETS) -> set[Path]:
+    """The package's artifacts in ``out`` that a build for ``targets`` replaces: its wheels of those
+    architectures, its pure wheels and its sdist."""
     prefix = package.normalized.lower() + "-"
-    return {p for p in out.iterdir() if p.is_file() and p.name.lower().startswith(prefix)}
+    machines = {a.machine for a, _ in targets}
+    return {
+        p
+        for p in out.iterdir()
+        if p.is_file()
+        and p.name.lower().startswith(prefix)
+        and ((a := arch_of_wheel(p.name)) is None or a.machine in machines)
+    }
 
 
 def _write_generated(target: Path, text: str) -> None:
@@ -157,29 +179,46 @@ def _build_requirements(package: Package) -> list[str]:
         return list(tomllib.load(f)["build-system"]["requires"])
 
 
-def build_env(package: Package, python: Path) -> Path:
-    """The python of the shared build environment for ``python``'s version, requirements and zig installed.
+def build_env(package: Package, entry: CoreBuild, arch: Arch = X86_64) -> Path:
+    """The python of the shared build environment of ``entry``'s interpreter for ``arch``: build
+    requirements and zig installed, and the build pins (mujoco-core) for ``arch``.
 
-    Building without isolation from one environment per interpreter keeps every path the CMake
-    cache records stable, so a warm rebuild compiles only what changed.
+    Building without isolation from one environment per interpreter and architecture keeps every
+    path the CMake cache records stable, so a warm rebuild compiles only what changed.
     """
+    python = find_python(entry.python)
     tag = "".join(python.name.removeprefix("python").split(".")) or "3"
-    env_dir = REPO / ".cache" / f"build-env-py{tag}"
+    env_dir = REPO / ".cache" / (f"build-env-py{tag}" + ("" if arch == X86_64 else f"-{arch.machine}"))
     env_python = env_dir / "bin" / "python"
     if not env_python.exists():
         _run(["uv", "venv", "--quiet", "--python", str(python), str(env_dir)])
     # cmake and ninja are what scikit-build-core would add to an isolated build environment, the
     # build pins what the core's backend adds (packages/core/backend/envpool_backend.py).
     pins = [pin.requirement for pin in package.build_pins]
-    requirements = [*_build_requirements(package), *pins, "cmake>=3.26", "ninja", ZIGLANG]
-    _run(["uv", "pip", "install", "--quiet", "--python", str(env_python), *requirements])
+    tools = [*_build_requirements(package), "cmake>=3.26", "ninja", ZIGLANG]
+    if arch == X86_64:
+        _run(["uv", "pip", "install", "--quiet", "--python", str(env_python), *tools, *pins])
+        return env_python
+    # A cross build's pins are the target's wheels, unpacked where CMake's find_mujoco.py reads them.
+    _run(["uv", "pip", "install", "--quiet", "--python", str(env_python), *tools])
+    site = process.run([env_python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], check=True)
+    for pin in package.build_pins:
+        _run(
+            ["uv", "pip", "install", "--quiet", "--target", site.stdout.strip(), *cross.pin_arguments(arch, entry, pin)]
+        )
     return env_python
 
 
-def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path) -> Path:
-    """Compile one core wheel of the matrix with zig, repair it, and prove its tag; return its path."""
-    env_python = build_env(package, find_python(entry.python))
-    raw = tmp / f"raw-{entry.tag}"
+def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path, arch: Arch = X86_64) -> Path:
+    """Compile one core wheel of ``arch``'s matrix with zig, repair it, and prove its tag; return its path."""
+    env_python = build_env(package, entry, arch)
+    raw = tmp / f"raw-{arch.machine}-{entry.tag}"
+    env = zig_wrappers(env_python, arch)
+    if arch == X86_64:
+        qt = [f"--config-setting=cmake.define.Qt5_DIR={qt5_dir()}"]
+    else:
+        cross_env, qt = cross.settings(arch, entry, env_python, out, tmp / f"cross-{arch.machine}-{entry.tag}")
+        env.update(cross_env)
     _run(
         [
             "uv",
@@ -196,67 +235,78 @@ def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path) -
             "--config-setting=cmake.define.ENVPOOL_PROCGEN=ON",
             # ... and take their Qt from the library wheel at run time, never from the system.
             *abi_record.release_qt_setting(),
-            f"--config-setting=cmake.define.Qt5_DIR={qt5_dir()}",
+            *qt,
             str(package.path),
         ],
-        extra_env=zig_wrappers(env_python),
+        extra_env=env,
     )
     (wheel,) = raw.glob("*.whl")
     abi_record.require_wheel_qt(wheel)
     excludes = [arg for lib in sibling_libraries(package, out) for arg in ("--exclude", lib)]
-    repaired = tmp / f"repaired-{entry.tag}"
+    repaired = tmp / f"repaired-{arch.machine}-{entry.tag}"
     _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(repaired), str(wheel)])
     (fixed,) = repaired.glob("*.whl")
-    return check_platform_wheel(fixed)
+    return check_platform_wheel(fixed, arch.floor(package.kind))
 
 
-def check_platform_wheel(wheel: Path) -> Path:
-    """Refuse a wheel whose file-name tags or real symbol versions are newer than the set's floor."""
+def check_platform_wheel(wheel: Path, floor: tuple[int, int] = X86_64.floor("extension")) -> Path:
+    """Refuse a wheel whose file-name tags or real symbol versions are newer than ``floor``."""
     platforms = wheel.name.removesuffix(".whl").split("-")[-1].split(".")
     reported = manylinux.auditwheel_tag(wheel)
     for tag in [*platforms, reported]:
-        manylinux.require_floor(wheel, tag)
+        manylinux.require_floor(wheel, tag, floor)
     print(f"   {wheel.name}: auditwheel show confirms {reported}", flush=True)
     return wheel
 
 
-def _build_extension(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
+def _build_extension(package: Package, tmp: Path, out: Path, targets: Targets) -> None:
     _build_sdist(package, tmp)
-    for entry in matrix:
-        wheel = build_core_wheel(package, entry, out, tmp)
-        wheel.replace(tmp / wheel.name)
+    for arch, matrix in targets:
+        for entry in matrix:
+            wheel = build_core_wheel(package, entry, out, tmp, arch)
+            wheel.replace(tmp / wheel.name)
 
 
-def _build_data(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
+def _build_data(package: Package, tmp: Path, out: Path, targets: Targets) -> None:
     # The wheel is built from the sdist, which proves the sdist builds on its own.
     sdist = _build_sdist(package, tmp)
     _run(["uv", "build", "--wheel", "--out-dir", str(tmp), str(sdist)])
 
 
-def _build_library(package: Package, tmp: Path, out: Path, matrix: tuple[CoreBuild, ...]) -> None:
+def _build_library(package: Package, tmp: Path, out: Path, targets: Targets) -> None:
     # The project's own PEP 517 backend assembles the wheel, straight from the tree: its sdist is not
     # released (tests/tools/test_sdist_alone.py builds the wheel from it and compares the bytes).
-    _run(
-        ["uv", "build", "--wheel", "--out-dir", str(tmp), str(package.path)],
-        extra_env={"ENVPOOL_ARTIFACT_CACHE": str(cache_dir())},
-    )
+    for arch, _ in targets:
+        _run(
+            [
+                "uv",
+                "build",
+                "--wheel",
+                f"--config-setting=machine={arch.machine}",
+                "--out-dir",
+                str(tmp),
+                str(package.path),
+            ],
+            extra_env={"ENVPOOL_ARTIFACT_CACHE": str(cache_dir())},
+        )
 
 
 BUILDERS = {"extension": _build_extension, "data": _build_data, "library": _build_library}
 
 
-def build(package: Package, out: Path, *, reuse: bool, matrix: tuple[CoreBuild, ...] = CORE_MATRIX) -> list[str]:
-    """Build one package into ``out``; return the names of its artifacts.
+def build(package: Package, out: Path, *, reuse: bool, targets: Targets = ALL_TARGETS) -> list[str]:
+    """Build one package for ``targets`` into ``out``; return the names of its artifacts.
 
     The artifacts are made in a temporary directory inside ``out`` and replace the package's old
-    ones only when every one of them was built and checked.
+    ones of those architectures only when every one of them was built and checked.
     """
     digest = input_digest(package)
     if package.kind == "extension":
-        # The core records the library wheel's ABI fingerprint: a new library build rebuilds the core.
-        digest += ":" + ",".join(e.tag for e in matrix) + ":" + abi_record.record(package.path, out)
-    if reuse and is_fresh(out, package, digest):
-        artifacts: list[str] = json.loads(_stamp_path(out, package).read_text())["artifacts"]
+        # The core records the library wheels' ABI fingerprints: a new library build rebuilds the core.
+        record = abi_record.record(package.path, out, [a.machine for a, _ in targets])
+        digest += ":" + ",".join(f"{a.machine}/{e.tag}" for a, m in targets for e in m) + ":" + record
+    if reuse and is_fresh(out, package, digest, targets):
+        artifacts: list[str] = json.loads(_stamp_path(out, package, targets).read_text())["artifacts"]
         print(f"== {package.distribution}: up to date ({', '.join(artifacts)})", flush=True)
         return artifacts
     print(f"== {package.distribution}: building ({package.kind})", flush=True)
@@ -264,34 +314,40 @@ def build(package: Package, out: Path, *, reuse: bool, matrix: tuple[CoreBuild, 
     prepare(package)
     tmp = Path(tempfile.mkdtemp(prefix=f".partial-{package.normalized}-", dir=out))
     try:
-        BUILDERS[package.kind](package, tmp, out, matrix)
+        BUILDERS[package.kind](package, tmp, out, targets)
         made = sorted(p for p in tmp.iterdir() if p.is_file() and p.name.endswith((".whl", ".tar.gz")))
         if not made:
             raise BuildError(f"build of {package.distribution} produced no artifact")
-        _stamp_path(out, package).unlink(missing_ok=True)
-        for old in _own_artifacts(out, package):
+        _stamp_path(out, package, targets).unlink(missing_ok=True)
+        for old in _own_artifacts(out, package, targets):
             old.unlink()
         for path in made:
             path.replace(out / path.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     artifacts = [p.name for p in made]
-    stamp = _stamp_path(out, package)
+    stamp = _stamp_path(out, package, targets)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"digest": digest, "artifacts": artifacts}, indent=1))
     print(f"== {package.distribution}: built {', '.join(artifacts)} in {time.monotonic() - start:.0f} s", flush=True)
     return artifacts
 
 
-def select_matrix(only: list[str]) -> tuple[CoreBuild, ...]:
-    """The core matrix entries named by ``--only`` (all of them when none is named)."""
-    if not only:
-        return CORE_MATRIX
-    known = {e.tag: e for e in CORE_MATRIX}
-    unknown = sorted(set(only) - set(known))
+def select_targets(machines: list[str], only: list[str]) -> Targets:
+    """The architectures named by ``--arch`` (all when none is named), each with the core matrix entries
+    named by ``--only`` (all of them when none is named)."""
+    unknown_arches = sorted(set(machines) - {a.machine for a in ARCHES})
+    if unknown_arches:
+        raise BuildError(
+            f"--arch {' '.join(unknown_arches)}: not an architecture of the release set; "
+            f"choose from {', '.join(a.machine for a in ARCHES)}"
+        )
+    arches = [a for a in ARCHES if not machines or a.machine in machines]
+    known = {e.tag for a in arches for e in a.matrix}
+    unknown = sorted(set(only) - known)
     if unknown:
-        raise BuildError(f"--only {' '.join(unknown)}: not in the core matrix; choose from {', '.join(known)}")
-    return tuple(known[t] for t in only)
+        raise BuildError(f"--only {' '.join(unknown)}: not in the core matrix; choose from {', '.join(sorted(known))}")
+    return tuple((a, tuple(e for e in a.matrix if not only or e.tag in only)) for a in arches)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,7 +359,14 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="TAG",
-        help=f"build only these core wheels ({', '.join(e.tag for e in CORE_MATRIX)}); siblings are always built",
+        help=f"build only these core wheels ({', '.join(e.tag for e in X86_64.matrix)}); siblings are always built",
+    )
+    parser.add_argument(
+        "--arch",
+        action="append",
+        default=[],
+        metavar="MACHINE",
+        help=f"build only for these architectures ({', '.join(a.machine for a in ARCHES)}; default: all)",
     )
     parser.add_argument("--out", type=Path, default=WHEELHOUSE)
     parser.add_argument("packages", nargs="*", help="package directories (default: all present)")
@@ -321,9 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     package = None
     try:
-        matrix = select_matrix(args.only)
+        targets = select_targets(args.arch, args.only)
         for package in sorted(chosen, key=lambda p: KIND_ORDER[p.kind]):
-            build(package, args.out, reuse=args.reuse, matrix=matrix)
+            build(package, args.out, reuse=args.reuse, targets=targets)
     except KeyboardInterrupt:
         name = package.distribution if package else "the build"
         print(f"\ninterrupted while building {name}: {args.out} keeps the artifacts it had", file=sys.stderr)
@@ -332,7 +395,15 @@ def main(argv: list[str] | None = None) -> int:
         name = package.distribution if package else "the build"
         print(f"error: building {name}: {' '.join(map(str, exc.cmd))} exited {exc.returncode}", file=sys.stderr)
         return 1
-    except (BuildError, ToolchainError, manylinux.TagError, AssetError, ClosureError, abi_record.AbiRecordError) as exc:
+    except (
+        BuildError,
+        ToolchainError,
+        manylinux.TagError,
+        AssetError,
+        ClosureError,
+        abi_record.AbiRecordError,
+        cross.CrossError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

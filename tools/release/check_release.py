@@ -7,7 +7,8 @@ check does not apply, e.g. auditwheel on a pure wheel) and exits 1 when any chec
 Checks (the names printed):
 
 - ``release-set``: every artifact is a distribution of tools.release.release_set.PACKAGES, and every
-  present package has a wheel (and an sdist with ``--require-sdist``);
+  present package has a wheel (with ``--require-sdist``, a release: an sdist, and for every architecture of
+  ``release_set.ARCHES`` the core wheels of ``arch.matrix`` and the library wheel);
 - ``version``: file name and metadata versions equal VERSION;
 - ``sibling-pins``: the core's extras pin each sibling of the release set to ``==VERSION``
   (third-party pins such as mujoco-core are not ours and are left alone);
@@ -20,7 +21,10 @@ Checks (the names printed):
 - ``twine``, ``check-wheel-contents``, ``pydistcheck``: those tools' findings
   (pydistcheck's compressed-size cap is the package's release_set budget);
 - ``auditwheel``: a platform wheel's file name claims manylinux tags that ``auditwheel show``
-  confirms;
+  confirms, none newer than its architecture's floor for its kind (``Arch.floor``: a library wheel's
+  is ``Arch.library_glibc``, every other wheel's ``GLIBC_FLOOR``);
+- ``elf-arch``: every ELF file in a platform wheel has the e_machine of the wheel's architecture (read
+  from its ELF header; tools/release/checks/arch.py), and a pure wheel holds no ELF file;
 - ``sbom``: a wheel that grafts libraries (an auditwheel ``*.libs/`` dir, or a library wheel)
   carries an SBOM in ``.dist-info/sboms/`` (PEP 770);
 - ``linkage``: every ELF file's DT_NEEDED resolves to exactly one provider (its own wheel, a sibling
@@ -43,6 +47,7 @@ from packaging.utils import canonicalize_name
 from tools.common.distfile import artifacts
 from tools.release import release_set
 from tools.release.checks import abi, contents, external, linkage, metadata
+from tools.release.checks import arch as arch_check
 from tools.release.checks.base import NO_SDIST_KINDS, Check, Context, Result
 
 if TYPE_CHECKING:
@@ -61,6 +66,7 @@ CHECKS: dict[str, Check] = {
     "pydistcheck": external.check_pydistcheck,
     "auditwheel": external.check_auditwheel,
     "abi3audit": external.check_abi3audit,
+    "elf-arch": arch_check.check_elf_arch,
     "sbom": contents.check_sbom,
     "linkage": linkage.check_linkage,
     "abi-fingerprint": abi.check_abi_fingerprint,
@@ -73,17 +79,31 @@ def _matrix_tag(wheel_name: str) -> str:
     return f"{python}-{abi}" if abi == "abi3" else python
 
 
+def _per_arch(ctx: Context, p: release_set.Package, wheels: Sequence[Path]) -> list[str]:
+    """What a release lacks of ``p`` on each architecture: the core's ``arch.matrix`` wheels, a platform
+    sibling's wheel for that architecture (``p.platforms``)."""
+    missing: list[str] = []
+    for arch in ctx.arches:
+        mine = [w for w in wheels if release_set.arch_of_wheel(w.name) == arch]
+        if p.kind == "extension":
+            have = {_matrix_tag(w.name) for w in mine}
+            missing += [f"{e.tag} {arch.machine} wheel" for e in arch.matrix if e.tag not in have]
+        elif any(plat.machine == arch.machine for plat in p.platforms) and not mine:
+            missing.append(f"{arch.machine} wheel")
+    return missing
+
+
 def completeness(ctx: Context, present: Sequence[release_set.Package]) -> list[Result]:
-    """One line per present package: it has a wheel (and an sdist when required)."""
+    """One line per present package: it has a wheel (and an sdist when required); a release (``require_sdist``)
+    has the core's matrix and each platform sibling's wheel for every architecture of ``ctx.arches``."""
     results = []
     for p in present:
         mine = [a for a in ctx.artifacts if canonicalize_name(a.name) == canonicalize_name(p.distribution)]
         kinds = {a.kind for a in mine}
         need_sdist = ctx.require_sdist and p.kind not in NO_SDIST_KINDS
         missing = [k for k in ("wheel", "sdist") if k not in kinds and (k == "wheel" or need_sdist)]
-        if p.kind == "extension" and ctx.require_sdist:
-            have = {_matrix_tag(a.path.name) for a in mine if a.kind == "wheel"}
-            missing += [f"{e.tag} wheel" for e in ctx.matrix if e.tag not in have]
+        if ctx.require_sdist:
+            missing += _per_arch(ctx, p, [a.path for a in mine if a.kind == "wheel"])
         if missing:
             results.append(
                 Result("release-set", p.distribution, "FAIL", f"no {' and no '.join(missing)} in {ctx.wheelhouse}")
@@ -100,19 +120,20 @@ def run_checks(
     require_sdist: bool = False,
     only: Iterable[str] | None = None,
     present: Sequence[release_set.Package] | None = None,
-    matrix: Sequence[release_set.CoreBuild] = release_set.CORE_MATRIX,
+    arches: Sequence[release_set.Arch] = release_set.ARCHES,
     thirdparty: Path | None = None,
 ) -> list[Result]:
     """Run every check (or the ``only`` ones) over the wheelhouse and return the results.
 
-    With ``require_sdist`` (a release), the core must also have one wheel per ``matrix`` entry.
+    With ``require_sdist`` (a release), every architecture of ``arches`` must also have its core wheels
+    (``arch.matrix``) and its library wheel.
     """
     ctx = Context(
         wheelhouse=wheelhouse,
         version=version if version is not None else release_set.version(),
         artifacts=artifacts(wheelhouse) if wheelhouse.is_dir() else [],
         require_sdist=require_sdist,
-        matrix=matrix,
+        arches=arches,
     )
     if thirdparty is not None:
         ctx.thirdparty = thirdparty

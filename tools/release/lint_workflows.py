@@ -21,7 +21,13 @@ The workflows cannot run here, so this checks what can be checked without GitHub
     ``gh-action-pypi-publish``, or start with ``mv``/``cp``/``rsync``/``ln``/``install`` on
     ``wheelhouse`` files;
   * every command must be one of ``nox -s ...`` (``sudo -E env "PATH=$PATH" nox -s ...`` to run
-    it as root), ``python -m pip install ...`` or ``[sudo] apt-get ...``.
+    it as root), ``python -m pip install ...`` or ``[sudo] apt-get ...``;
+  * every job runs on an x86-64 runner: a ``runs-on:`` (or, when it is a ``${{ matrix... }}``
+    expression, a ``matrix:`` value) naming an Arm runner (``ubuntu-24.04-arm``, ``*-arm64``,
+    ``ARM64``, ``aarch64``) fails, and so does a ``uses:`` of a QEMU/binfmt setup for an emulated
+    container build (``docker/setup-qemu-action``, ``tonistiigi/binfmt``, ``multiarch/qemu-user-static``).
+    The aarch64 set is built on the x86-64 runner by ``nox -s build`` (zig cross-compiles it);
+    ``apt-get install qemu-user-static`` stays allowed: the emulated tests run the built wheels under it.
 
   Each violation is reported as ``file:line: why: command``.
 
@@ -113,6 +119,10 @@ FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("auditwheel repair", re.compile(r"\bauditwheel\s+repair\b")),
     ("twine upload", re.compile(r"\btwine\s+upload\b")),
     ("gh-action-pypi-publish", re.compile(r"gh-action-pypi-publish")),
+    (
+        "QEMU setup for an emulated build",
+        re.compile(r"setup-qemu-action|tonistiigi/binfmt|multiarch/qemu-user-static", re.IGNORECASE),
+    ),
     ("mv/cp of wheelhouse/ files", re.compile(r"^(sudo\s+)?(mv|cp|rsync|ln|install)\b.*\bwheelhouse\b")),
 )
 #: The only commands a ``run:`` step may hold: set up the runner, then call nox.
@@ -198,12 +208,55 @@ def build_step_problems(path: Path) -> list[str]:
     return [f"{path.name}:{number}: {why}" for number, why in sorted(found)]
 
 
+_RUNS_ON_RE = re.compile(r"^(?P<indent>\s*)runs-on:\s*(?P<value>.*?)\s*$")
+_MATRIX_RE = re.compile(r"^(?P<indent>\s*)matrix:\s*(?P<value>.*?)\s*$")
+#: An Arm runner label: GitHub's ``ubuntu-24.04-arm``/``windows-11-arm``, ``*-arm64``, a self-hosted ``ARM64``.
+ARM_RUNNER = re.compile(r"(?i)(?:-arm(?:64)?|\barm64|\baarch64|\bARM)(?![\w.-])")
+
+
+def _block(lines: list[str], start: int, indent: int) -> list[tuple[int, str]]:
+    """(line number, text without comment) of line ``start`` and the more-indented lines after it."""
+    out = [(start + 1, re.sub(r"(^|\s)#.*$", "", lines[start]))]
+    for j in range(start + 1, len(lines)):
+        text = lines[j]
+        if text.strip() and len(text) - len(text.lstrip()) <= indent:
+            break
+        out.append((j + 1, re.sub(r"(^|\s)#.*$", "", text)))
+    return out
+
+
+def runner_problems(path: Path) -> list[str]:
+    """Jobs of one workflow that run on an Arm runner (directly, or through a ``matrix:`` value)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found: list[tuple[int, str]] = []
+    via_matrix = False
+    for i, line in enumerate(lines):
+        m = _RUNS_ON_RE.match(line)
+        if m is None:
+            continue
+        via_matrix |= "${{" in m["value"]
+        for number, text in _block(lines, i, len(m["indent"])):
+            value = text.split("runs-on:", 1)[-1]
+            if ARM_RUNNER.search(value):
+                found.append((number, f"runs-on names an Arm runner: {value.strip()}"))
+    if via_matrix:
+        for i, line in enumerate(lines):
+            m = _MATRIX_RE.match(line)
+            if m is None:
+                continue
+            for number, text in _block(lines, i, len(m["indent"])):
+                if ARM_RUNNER.search(text):
+                    found.append((number, f"a matrix value runs-on takes names an Arm runner: {text.strip()}"))
+    why = "every set, aarch64 included, is built here on x86-64 by nox -s build (no Arm runner)"
+    return [f"{path.name}:{number}: {what}; {why}" for number, what in sorted(found)]
+
+
 def check_build_steps(root: Path) -> tuple[bool, str]:
     """Workflows only set up the runner and call nox: no build, repair, artifact shuffling or upload of their own."""
     files = workflow_files(root)
     if not files:
         return False, f"no workflow in {root / '.github' / 'workflows'}"
-    problems = [p for f in files for p in build_step_problems(f)]
+    problems = [p for f in files for p in [*build_step_problems(f), *runner_problems(f)]]
     return not problems, "\n".join(problems) if problems else f"{len(files)} workflow(s) build only through nox"
 
 

@@ -49,11 +49,37 @@ def auditwheel_show(wheel: Path) -> tuple[int, str, str]:
         res = process.run([sys.executable, "-m", "auditwheel", "show", "--ldpaths", empty, wheel])
     out = res.stdout + res.stderr
     text = " ".join(out.split())
-    for pattern in _SHOW:
+    first, *rest = _SHOW
+    m = first.search(text)
+    if m:
+        return res.returncode, m[1], out
+    baseline = _baseline(text)
+    if baseline:
+        return res.returncode, baseline, out
+    for pattern in rest:
         m = pattern.search(text)
         if m:
             return res.returncode, m[1], out
     return res.returncode, "", out
+
+
+def _baseline(text: str) -> str:
+    """The tag of a wheel whose symbol versions fit the architecture's most compatible policy.
+
+    ``auditwheel show`` prints "This constrains the platform tag to ..." only when the symbol versions
+    need more than the architecture's most compatible policy (manylinux_2_5 on x86_64, but
+    manylinux_2_17 on aarch64, glibc's first aarch64 release). Without that sentence the symbols fit
+    that baseline: the newest GLIBC version auditwheel lists names it.
+    """
+    consistent = re.search(r'consistent with the following platform tag: "(?:many)?linux_\w*?_?(x86_64|aarch64)"', text)
+    listed = re.search(r"system-provided shared libraries: (.*?)(?:This constrains|The following|In order|$)", text)
+    if consistent is None or listed is None:
+        return ""
+    versions = [(int(a), int(b)) for a, b in re.findall(r"GLIBC_(\d+)\.(\d+)", listed[1])]
+    if not versions:
+        return ""
+    major, minor = max(versions)
+    return f"manylinux_{major}_{minor}_{consistent[1]}"
 
 
 def auditwheel_tag(wheel: Path) -> str:

@@ -4,7 +4,8 @@
                             [--wait-seconds N] [--stop-after-stage N]
 
 Stage 1 is every wheel and sdist of the sibling distributions (tools.release.release_set.PACKAGES with an
-extra), stage 2 the core's. The core pins each sibling with ``==VERSION``, so a core on the index
+extra), of every architecture (tools.release.release_set.ARCHES), stage 2 the core's, of every
+architecture. The core pins each sibling with ``==VERSION``, so a core on the index
 before one of its siblings would make ``pip install "envpool[x]==VERSION"`` fail; the reverse
 window (siblings there, core not yet) only shows files nothing pins yet. Between the stages the
 simple index at ``--index-url`` is polled (at most ``--wait-seconds``) until it lists every file
@@ -20,7 +21,9 @@ only: the partial-publish window, reproduced by tools/release/rehearsal.py. On a
 the tag must be ``v`` + VERSION, checked before anything is uploaded.
 
 The wheelhouse may hold hidden files and directories (``.gitignore``, the build's ``.stamps/``);
-any other file that is not a wheel or sdist of the release set at VERSION is refused.
+any other file that is not a wheel or sdist of the release set at VERSION is refused, and so is a core
+wheel of an architecture for which a platform sibling (the library wheel) has no wheel: that core's extra
+would pin a file no index holds.
 """
 
 from __future__ import annotations
@@ -86,9 +89,11 @@ def upload_stages(wheelhouse: Path, required: Sequence[release_set.Package] | No
             problems.append(f"{path.name}: version {artifact.version}, VERSION says {version}; rebuild (nox -s build)")
         else:
             found.setdefault(package.distribution, []).append(path)
-    for package in release_set.present() if required is None else required:
+    packages = release_set.present() if required is None else required
+    for package in packages:
         if not any(p.name.endswith(".whl") for p in found.get(package.distribution, [])):
             problems.append(f"no {package.distribution} {version} wheel in {wheelhouse}: run nox -s build")
+    problems += _missing_for_arch(found, packages, version)
     if problems:
         raise PublishError(f"refusing to publish {wheelhouse}:\n  " + "\n  ".join(problems))
     stages: list[list[Path]] = [[], []]
@@ -96,6 +101,28 @@ def upload_stages(wheelhouse: Path, required: Sequence[release_set.Package] | No
         is_core = next(p for p in release_set.PACKAGES if p.distribution == distribution).extra is None
         stages[1 if is_core else 0].extend(found[distribution])
     return stages
+
+
+def _missing_for_arch(found: dict[str, list[Path]], packages: Sequence[release_set.Package], version: str) -> list[str]:
+    """For each architecture with a core wheel: the platform siblings with no wheel that installs there."""
+
+    def wheel_archs(distribution: str) -> set[release_set.Arch | None]:
+        wheels = [p.name for p in found.get(distribution, []) if p.name.endswith(".whl")]
+        return {release_set.arch_of_wheel(name) for name in wheels}
+
+    core = release_set.package_of_kind("extension")
+    problems = []
+    for arch in release_set.ARCHES:
+        if arch not in wheel_archs(core.distribution):
+            continue
+        for sibling in packages:
+            here = wheel_archs(sibling.distribution)
+            if arch.platform in sibling.platforms and here and not here & {None, arch}:
+                problems.append(
+                    f"an {arch.machine} {core.distribution} wheel but no {arch.machine} {sibling.distribution} "
+                    f"{version} wheel: its [{sibling.extra}] extra would pin a file no index holds; run nox -s build"
+                )
+    return problems
 
 
 def twine_upload(files: Sequence[Path], repository_url: str) -> None:

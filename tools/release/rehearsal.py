@@ -1,13 +1,16 @@
 """Release rehearsal: publish the wheelhouse to a local index as release.yml publishes to PyPI, then install from it.
 
     python -m tools.release.rehearsal [--wheelhouse DIR] [--cache DIR] [--no-minimal-root] [--no-fill]
+                                      [--arch MACHINE ...]
 
 Every index is a pypiserver on 127.0.0.1 (tools/release/local_index.py) serving an empty upload directory
 and a read-only copy of the third-party wheels of .cache/thirdparty (tools.release.thirdparty fills it),
-with PyPI fallback disabled: every install below uses that index URL and nothing else.
+with PyPI fallback disabled: every install below uses that index URL and nothing else. The wheelhouse holds
+the set of every architecture (tools/release/release_set.py ``ARCHES``); the cache is also filled with the
+third-party wheels each other architecture installs (tools.release.thirdparty.fill_for).
 
 1. ``publish``: ``python -m tools.release.publish WHEELHOUSE`` (siblings, wait until listed, core): the
-   command release.yml runs against PyPI.
+   command release.yml runs against PyPI, uploading both architectures' sets.
 2. ``pip``/``uv`` rows: in a fresh venv each, ``envpool``, each extra, two extras together and
    ``[all]`` (from tools.release.release_set), pinned ``==VERSION``: the installer's ``list`` holds exactly
    our expected distributions at VERSION, one task of each installed family steps and the other
@@ -20,6 +23,11 @@ with PyPI fallback disabled: every install below uses that index URL and nothing
    again skips the listed siblings, uploads the core, and the install works.
 5. ``window: core first``: a third index holding the core alone, the window tools.release.publish never
    opens: pip and uv fail with a resolver error naming the missing sibling and install nothing.
+6. ``resolve <arch>``: for every architecture (``--arch``, default all), ``pip download --only-binary=:all:
+   --platform ... --python-version <arch.matrix[0]>`` of ``envpool[all]==VERSION`` from the release index
+   fetches exactly that architecture's files of the set and only wheels that install there
+   (tools/release/resolution.py). Installs run natively on this machine only; this row proves what
+   an aarch64 machine would get from the same index.
 
 Prints a table of the results and exits 1 when any row failed.
 """
@@ -42,7 +50,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from tools.common import process
-from tools.release import install_matrix, minimal_root, publish, release_set, thirdparty
+from tools.release import install_matrix, minimal_root, publish, release_set, resolution, thirdparty
 from tools.release.install_matrix import OURS, PROBE, Outcome
 from tools.release.local_index import Index, index_server, seed_thirdparty
 
@@ -265,6 +273,33 @@ def core_first_row(wheelhouse: Path, third: Path, sibling: release_set.Package, 
     return Row(f"window: core alone, pip+uv {req}", all(r[0] for r in results), time.monotonic() - start, detail)
 
 
+def resolve_row(arch: release_set.Arch, wheelhouse: Path, index: Index, version: str, work: Path) -> Row:
+    """``pip download "envpool[all]==VERSION"`` for ``arch`` from ``index``: exactly ``arch``'s files of the set."""
+    python = arch.matrix[0].python
+    req = f"envpool[{release_set.ALL_EXTRA}]=={version}"
+    newest = thirdparty.install_platforms(arch)[0]
+    step = f"resolve {arch.machine}: pip download {req} --platform {newest} and older (CPython {python})"
+    start = time.monotonic()
+    want = resolution.expected_wheels(wheelhouse, arch, python)
+    core = release_set.package_of_kind("extension").normalized
+    if not any(name.startswith(f"{core}-") for name in want):
+        detail = (
+            f"no {arch.machine} core wheel for CPython {python} in {wheelhouse}: build it (nox -s build) or pass --arch"
+        )
+        return Row(step, False, 0.0, detail)
+    dest = work / f"resolve-{arch.machine}"
+    dest.mkdir()
+    try:
+        files = resolution.download(index.simple, arch, python, req, dest, env=installer_env(work))
+    except RuntimeError as exc:
+        return Row(step, False, time.monotonic() - start, str(exc))
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+    bad = resolution.problems(files, want, arch)
+    detail = "; ".join(bad) or f"{len(files)} wheels, ours: {', '.join(sorted(want))}"
+    return Row(step, not bad, time.monotonic() - start, detail)
+
+
 def table(rows: Sequence[Row]) -> str:
     """The Markdown table of the results."""
     lines = ["| step | result | seconds | detail |", "| --- | --- | ---: | --- |"]
@@ -294,7 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=thirdparty.CACHE, help="third-party wheels (.cache/thirdparty)")
     parser.add_argument("--no-minimal-root", action="store_true", help="skip the minimal Debian root")
     parser.add_argument("--no-fill", action="store_true", help="do not fill the third-party cache first")
+    machines = [a.machine for a in release_set.ARCHES]
+    parser.add_argument("--arch", action="append", choices=machines, help="resolve for these only (default: all)")
     args = parser.parse_args(argv)
+    arches = [release_set.arch_of(m) for m in args.arch or machines]
     version = release_set.version()
     wanted = minimal_root.SUITES[SUITE].python
     if sys.version_info[:2] != wanted:
@@ -308,6 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if not args.no_fill:
         thirdparty.fill(args.wheelhouse, args.cache, [])
+        for arch in arches:
+            if arch != thirdparty.host_arch():
+                thirdparty.fill_for(args.wheelhouse, args.cache, arch, arch.matrix[0].python)
     # Dummy credentials: the local index takes any, and real ones must never reach it.
     os.environ.update(TWINE_USERNAME="rehearsal", TWINE_PASSWORD="rehearsal")
     began = time.monotonic()
@@ -332,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             report(install_row(installer, extras, index, version, work))
                     if not args.no_minimal_root:
                         report(minimal_root_row(index, version))
+                for arch in arches:
+                    report(resolve_row(arch, args.wheelhouse, index, version, work))
             sibling = next(p for p in release_set.present() if p.extra)
             report(siblings_first_row(args.wheelhouse, third, sibling, version, work))
             report(core_first_row(args.wheelhouse, third, sibling, version, work))

@@ -73,6 +73,11 @@ class Arch:
         """zig's target triple for this architecture at the set's glibc floor."""
         return f"{self.machine}-linux-gnu.{GLIBC_FLOOR[0]}.{GLIBC_FLOOR[1]}"
 
+    @property
+    def platform(self) -> Platform:
+        """Linux on this architecture, as environment markers name it."""
+        return Platform("Linux", self.machine)
+
     def floor(self, kind: Kind) -> tuple[int, int]:
         """The newest glibc a wheel of ``kind`` for this architecture may need."""
         return self.library_glibc if kind == "library" else GLIBC_FLOOR
@@ -137,9 +142,13 @@ class Platform:
         """The environment marker true on this platform only."""
         return f'platform_system == "{self.system}" and platform_machine == "{self.machine}"'
 
+    def environment(self, extra: str = "") -> dict[str, str]:
+        """The marker environment of an install on this platform under ``extra`` (other variables: the host's)."""
+        return {"platform_system": self.system, "platform_machine": self.machine, "extra": extra}
+
 
 #: Linux on each architecture of the set: the platforms the library wheel is published for.
-LINUX: tuple[Platform, ...] = tuple(Platform("Linux", a.machine) for a in ARCHES)
+LINUX: tuple[Platform, ...] = tuple(a.platform for a in ARCHES)
 
 
 def platform_marker(platforms: Sequence[Platform]) -> str:

@@ -1,17 +1,24 @@
 """Fill .cache/thirdparty with every third-party wheel the tests install, once.
 
 The runtime dependencies come from the Requires-Dist of the wheels in the wheelhouse (all
-extras); the test dependencies from tests/requirements*.txt. Afterwards installs run offline with
+extras, markers evaluated for Linux on this host's architecture); the test dependencies from
+tests/requirements*.txt. Afterwards installs run offline with
 ``--no-index --find-links wheelhouse --find-links .cache/thirdparty``; our own distributions are
 never taken from the index (any that a download brings along is deleted from the cache).
+
+``--pinned`` downloads only the ==-pinned third-party wheels (mujoco-core), for every architecture of
+tools/release/release_set.py ``ARCHES`` and every interpreter of its ``arch.matrix``: the linkage check's
+providers for the x86_64 and the aarch64 core wheels alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 from pathlib import Path
+from typing import get_args
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -20,23 +27,43 @@ from tools import REPO
 from tools.common import process
 from tools.common.distfile import artifact
 from tools.common.hashing import sha256_bytes
-from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, THIRDPARTY, WHEELHOUSE
+from tools.release.release_set import (
+    ARCHES,
+    GLIBC_FLOOR,
+    PACKAGES,
+    THIRDPARTY,
+    WHEELHOUSE,
+    Arch,
+    Kind,
+    arch_of,
+    arch_of_wheel,
+)
 
 CACHE = THIRDPARTY
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
 
 
-def runtime_requirements(wheelhouse: Path) -> list[str]:
-    """Third-party requirements of our wheels, for every extra, as plain requirement strings."""
+def host_arch() -> Arch:
+    """The architecture of this machine (KeyError naming the known ones when it is none of the set's)."""
+    return arch_of(platform.machine())
+
+
+def runtime_requirements(wheelhouse: Path, arch: Arch | None = None) -> list[str]:
+    """Third-party requirements of our wheels installable on Linux ``arch`` (default: this host's), for every
+    extra, as plain requirement strings: the wheels of ``arch`` and the pure ones, their markers evaluated
+    for ``arch`` (``platform_machine`` of the wheels, not of the host)."""
+    arch = arch if arch is not None else host_arch()
     out: set[str] = set()
     for wheel in sorted(wheelhouse.glob("*.whl")):
+        if arch_of_wheel(wheel.name) not in (None, arch):
+            continue
         meta = artifact(wheel).fields()
         extras = ["", *meta.get("Provides-Extra", [])]
         for line in meta.get("Requires-Dist", []):
             req = Requirement(line)
             if canonicalize_name(req.name) in OURS:
                 continue
-            if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
+            if req.marker is not None and not any(req.marker.evaluate(arch.platform.environment(e)) for e in extras):
                 continue
             req.marker = None
             out.add(str(req))
@@ -79,22 +106,75 @@ def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
     stamp.write_text(key)
 
 
-def pinned_requirements(wheelhouse: Path) -> list[str]:
-    """The third-party requirements our wheels pin with ``==`` (e.g. mujoco-core), markers dropped."""
-    return [r for r in runtime_requirements(wheelhouse) if any(s.operator == "==" for s in Requirement(r).specifier)]
+#: The oldest manylinux the platform lists go down to: manylinux2014 (glibc 2.17), the oldest anything we pin ships.
+OLDEST_GLIBC = (2, 17)
 
 
-def fill_pinned(wheelhouse: Path, cache: Path) -> None:
-    """Download the ==-pinned third-party wheels for every Python of the core matrix (the linkage check's input)."""
+def install_platforms(arch: Arch, glibc: tuple[int, int] | None = None) -> list[str]:
+    """The ``pip --platform`` values (one each: pip does not expand a manylinux tag to older ones) of Linux
+    ``arch`` with ``glibc``, default the newest floor of any wheel kind there (``Arch.floor``): every manylinux
+    tag from that glibc down to manylinux2014, newest first."""
+    newest = glibc if glibc is not None else max(arch.floor(kind) for kind in get_args(Kind))
+    tags = [f"manylinux_{newest[0]}_{minor}_{arch.machine}" for minor in range(newest[1], OLDEST_GLIBC[1] - 1, -1)]
+    return [*tags, f"manylinux2014_{arch.machine}"]
+
+
+def platform_args(platforms: list[str]) -> list[str]:
+    """``--platform P`` for each of ``platforms``."""
+    return [arg for p in platforms for arg in ("--platform", p)]
+
+
+def fill_for(wheelhouse: Path, cache: Path, arch: Arch, python: str) -> None:
+    """Download into ``cache`` the third-party wheels (binary only, with their dependencies) that installing
+    every extra of our ``arch`` wheels needs on Linux ``arch`` with CPython ``python``: an index seeded from
+    the cache then serves another architecture's install (tools/release/rehearsal.py). Once per requirement set."""
+    reqs = runtime_requirements(wheelhouse, arch)
+    key = sha256_bytes(json.dumps([arch.machine, python, reqs]).encode())
+    stamp = cache / f".filled-{arch.machine}-py{python.replace('.', '')}"
+    if stamp.is_file() and stamp.read_text() == key:
+        print(f"third-party cache {cache} is filled for {arch.machine} CPython {python} ({len(reqs)} requirements)")
+        return
     cache.mkdir(parents=True, exist_ok=True)
-    reqs = pinned_requirements(wheelhouse)
-    for entry in CORE_MATRIX:
-        print(f"pinned third-party wheels for CPython {entry.python}: {', '.join(reqs) or 'none'}", flush=True)
-        if reqs:
-            platform = f"manylinux_{GLIBC_FLOOR[0]}_{GLIBC_FLOOR[1]}_x86_64"
-            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
-            cmd += ["--python-version", entry.python, "--platform", platform, "--dest", str(cache), *reqs]
-            process.run(cmd, capture=False, check=True)
+    print(
+        f"filling third-party cache {cache} for {arch.machine} CPython {python}: {len(reqs)} requirements", flush=True
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        *platform_args(install_platforms(arch)),
+    ]
+    cmd += ["--python-version", python, "--dest", str(cache), *reqs]
+    process.run(cmd, capture=False, check=True)
+    for path in cache.iterdir():
+        if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
+            path.unlink()
+    stamp.write_text(key)
+
+
+def pinned_requirements(wheelhouse: Path, arch: Arch | None = None) -> list[str]:
+    """The third-party requirements our wheels pin with ``==`` (e.g. mujoco-core) on ``arch``, markers dropped."""
+    reqs = runtime_requirements(wheelhouse, arch)
+    return [r for r in reqs if any(s.operator == "==" for s in Requirement(r).specifier)]
+
+
+def fill_pinned(wheelhouse: Path, cache: Path, arches: tuple[Arch, ...] = ARCHES) -> None:
+    """Download the ==-pinned third-party wheels for every architecture and every Python of its core matrix
+    (``arch.matrix``: aarch64's abi3 core is built by 3.13): the linkage check's input."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for arch in arches:
+        reqs = pinned_requirements(wheelhouse, arch)
+        for entry in arch.matrix:
+            shown = ", ".join(reqs) or "none"
+            print(f"pinned third-party wheels for {arch.machine} CPython {entry.python}: {shown}", flush=True)
+            if reqs:
+                cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+                cmd += ["--python-version", entry.python, *platform_args(install_platforms(arch, GLIBC_FLOOR))]
+                cmd += ["--dest", str(cache), *reqs]
+                process.run(cmd, capture=False, check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pinned",
         action="store_true",
-        help="only the ==-pinned third-party wheels, for every Python of the core matrix",
+        help="only the ==-pinned third-party wheels, for every architecture and Python of its core matrix",
     )
     args = parser.parse_args(argv)
     if args.pinned:

@@ -1,13 +1,15 @@
 """The compilers and interpreters a release build uses, found (or refused) with an error naming the fix.
 
 - **C/C++**: zig (the ``ziglang`` wheel from PyPI, pinned in :data:`ZIGLANG`) targeting
-  ``x86_64-linux-gnu.2.28``. Zig links libc++ statically and links against glibc 2.28's symbol
-  set, so the core's extension modules need nothing newer than the manylinux floor, built on this
-  machine without a container. CMake sees two small wrapper scripts as ``CC``/``CXX``.
+  ``<machine>-linux-gnu.2.28`` (``Arch.zig_target``: x86_64 natively, aarch64 as a cross build).
+  Zig links libc++ statically and links against glibc 2.28's symbol set, so the core's extension
+  modules need nothing newer than the manylinux floor, built on this machine without a container.
+  CMake sees two small wrapper scripts as ``CC``/``CXX``.
 - **Python**: one interpreter per core wheel of the matrix (:data:`tools.release.release_set.CORE_MATRIX`),
   found on PATH, under pyenv, or named by ``ENVPOOL_PYTHON_3_12``-style variables.
 - **Qt5 headers** for the procgen family: Debian's ``qtbase5-dev`` CMake package (zig does not
-  search Debian's multiarch directories, so CMake gets ``Qt5_DIR``).
+  search Debian's multiarch directories, so CMake gets ``Qt5_DIR``); a cross build takes the
+  target's from tools/release/cross.py.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from pathlib import Path
 
 from tools import REPO
 from tools.common import process
-from tools.release.release_set import GLIBC_FLOOR, Arch
+from tools.release.release_set import X86_64, Arch
 
 #: The zig compiler, from PyPI (its wheel carries the compiler and glibc stubs of every version).
 ZIGLANG = "ziglang==0.17.1"
-ZIG_TARGET = f"x86_64-linux-gnu.{GLIBC_FLOOR[0]}.{GLIBC_FLOOR[1]}"
 #: zig's caches (libc++ is compiled once per target, then reused by every build)
 ZIG_CACHE = REPO / ".cache" / "zig"
 
@@ -70,8 +71,8 @@ def find_python(version: str) -> Path:
     )
 
 
-def zig_wrappers(python: Path) -> dict[str, str]:
-    """``CC``/``CXX`` wrapper scripts around ``python -m ziglang`` (``python`` has ziglang installed)."""
+def zig_wrappers(python: Path, arch: Arch = X86_64) -> dict[str, str]:
+    """``CC``/``CXX`` wrapper scripts around ``python -m ziglang`` for ``arch`` (``python`` has ziglang installed)."""
     if _version_of(str(python)) is None:
         raise ToolchainError(f"{python} does not run")
     check = process.run([python, "-m", "ziglang", "version"])
@@ -79,12 +80,12 @@ def zig_wrappers(python: Path) -> dict[str, str]:
         raise ToolchainError(
             f"the zig compiler is not installed in {python}: {python} -m pip install {ZIGLANG}\n{check.stderr.strip()}"
         )
-    bindir = ZIG_CACHE / "bin" / ZIG_TARGET
+    bindir = ZIG_CACHE / "bin" / arch.zig_target
     bindir.mkdir(parents=True, exist_ok=True)
     env: dict[str, str] = {}
     for var, driver in (("CC", "cc"), ("CXX", "c++")):
         script = bindir / f"zig-{driver}"
-        text = f'#!/bin/sh\nexec "{python}" -m ziglang {driver} -target {ZIG_TARGET} "$@"\n'
+        text = f'#!/bin/sh\nexec "{python}" -m ziglang {driver} -target {arch.zig_target} "$@"\n'
         if not script.is_file() or script.read_text() != text:
             tmp = script.with_suffix(".tmp")
             tmp.write_text(text)

@@ -2,7 +2,8 @@
 
 The library wheel's manifest carries a fingerprint of what it provides (tools/procgen_libs/
 fingerprint.py), recomputed here from the wheel's own files; the core wheel carries the fingerprint
-it was built against (``envpool/_procgen_abi.json``). All three must agree.
+it was built against (``envpool/_procgen_abi.json``). All three must agree, per architecture: a
+core wheel is compared with the library wheel of its own architecture.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _json_member(wheel: Artifact, suffix: str) -> dict[str, Any] | None:
 
 
 def _library_wheel(ctx: Context, core: Artifact) -> Artifact | None:
-    """The library wheel of the core wheel's architecture."""
+    """The set's library wheel for the architecture of the ``core`` wheel."""
     arch = arch_of_wheel(core.filename)
     for a in ctx.artifacts:
         pkg = ctx.package(a)
@@ -70,7 +71,7 @@ def _check_core(ctx: Context, a: Artifact) -> tuple[Status, str]:
         )
     library = _library_wheel(ctx, a)
     if library is None:
-        return skip("no library wheel in the set")
+        return skip("no library wheel of its architecture in the set")
     if recorded is None:
         return fail(f"{a.filename} has no {CORE_RECORD}: the core must record the library ABI it was built against")
     manifest = _json_member(library, "/_manifest.json") or {}

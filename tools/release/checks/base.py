@@ -46,7 +46,8 @@ class Context:
     artifacts: list[Artifact]
     require_sdist: bool = False
     packages: Sequence[release_set.Package] = release_set.PACKAGES
-    matrix: Sequence[release_set.CoreBuild] = release_set.CORE_MATRIX  # core wheels a release must have
+    #: the architectures a release must cover: each one's core wheels (``arch.matrix``) and library wheel
+    arches: Sequence[release_set.Arch] = release_set.ARCHES
     thirdparty: Path = THIRDPARTY  # the third-party wheels the core pins (the linkage check's providers)
     _members: dict[Path, list[str]] = field(default_factory=dict)
 
@@ -92,6 +93,11 @@ def fail(msg: str) -> tuple[Status, str]:
 def skip(msg: str) -> tuple[Status, str]:
     """The check does not apply: ``msg`` says why."""
     return "SKIP", msg
+
+
+def arch_of(a: Artifact) -> release_set.Arch | None:
+    """The architecture of a platform wheel (None for a pure wheel, an sdist or a platform outside the set)."""
+    return release_set.arch_of_wheel(a.filename) if a.is_platform_wheel else None
 
 
 def is_core(ctx: Context, a: Artifact) -> bool:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from tools.common import process
 from tools.release import manylinux
-from tools.release.checks.base import Context, Status, fail, ok, skip
-from tools.release.release_set import MANYLINUX_FLOOR
+from tools.release.checks.base import Context, Status, arch_of, fail, ok, skip
+from tools.release.release_set import ARCHES
 
 if TYPE_CHECKING:
     from tools.common.distfile import Artifact
@@ -80,16 +80,25 @@ def check_pydistcheck(ctx: Context, a: Artifact) -> tuple[Status, str]:
 
 
 def check_auditwheel(ctx: Context, a: Artifact) -> tuple[Status, str]:  # noqa: PLR0911
-    """``auditwheel show`` confirms the manylinux tags in the file name, all at the set's floor or older."""
+    """``auditwheel show`` confirms the manylinux tags in the file name, all at the floor of the wheel's
+    architecture and kind (``Arch.floor``) or older."""
     if not a.is_platform_wheel:
         return skip("not a platform wheel")
     claimed = [(t, manylinux.parse(t)) for t in a.platforms]
     not_ml = [t for t, parsed in claimed if parsed is None]
     if not_ml:
         return fail(f"platform tag {'.'.join(not_ml)} is not a manylinux tag: build it with nox -s build")
-    over = [t for t, _ in claimed if not manylinux.within_floor(t)]
+    arch, pkg = arch_of(a), ctx.package(a)
+    if arch is None:
+        known = ", ".join(x.machine for x in ARCHES)
+        return fail(f"platform tag {'.'.join(a.platforms)} names no architecture of the release set ({known})")
+    floor = arch.floor(pkg.kind if pkg is not None else "extension")
+    over = [t for t, _ in claimed if not manylinux.within_floor(t, floor)]
     if over:
-        return fail(f"file name claims {'.'.join(over)}, newer than the release set's {MANYLINUX_FLOOR}")
+        return fail(
+            f"file name claims {'.'.join(over)}, newer than {arch.machine}'s manylinux_{floor[0]}_{floor[1]} "
+            "(tools/release/release_set.py Arch.floor)"
+        )
     if process.tool("auditwheel") is None:
         return _missing("auditwheel", "auditwheel")
     rc, reported, out = manylinux.auditwheel_show(a.path)
