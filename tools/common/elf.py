@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -160,18 +159,18 @@ def dynamic_symbols(path: Path) -> DynamicSymbols:
 
 
 def elf_machine(file: Path | bytes, label: str = "bytes") -> str:
-    """The ELF header's e_machine of a file (or of its bytes, named ``label``) as pyelftools names it
-    (``EM_X86_64``, ``EM_AARCH64``)."""
-    from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
-
+    """The e_machine of a file (or of its bytes, named ``label`` in errors) as pyelftools names it
+    (:func:`header_machine` on its first bytes)."""
+    head = file[:HEADER_BYTES] if isinstance(file, bytes) else _head(file)
     try:
-        if isinstance(file, bytes):
-            return str(ELFFile(io.BytesIO(file))["e_machine"])
-        with file.open("rb") as fh:
-            return str(ELFFile(fh)["e_machine"])
-    except ELFError as exc:
-        raise ValueError(f"{label if isinstance(file, bytes) else file}: not a readable ELF file ({exc})") from None
+        return header_machine(head)
+    except ValueError as exc:
+        raise ValueError(f"{label if isinstance(file, bytes) else file}: {exc}") from None
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(HEADER_BYTES)
 
 
 def has_debug_sections(path: Path) -> bool:

@@ -33,7 +33,7 @@ from tools.assets.fetch import download, fetch
 from tools.assets.lockfile import Artifact
 from tools.assets.paths import cache_dir
 from tools.assets.tree import AssetError
-from tools.common.elf import elf_machine
+from tools.common.elf import ELF_MAGIC, elf_machine
 from tools.common.hashing import sha256_file
 from tools.procgen_libs import package_dir
 from tools.release.release_set import ARCHES, Arch, arch_of
@@ -42,7 +42,6 @@ from tools.release.release_set import ARCHES, Arch, arch_of
 DEFAULT_ARCH = ARCHES[0]
 #: Debian's archive (the packages registry); override with ENVPOOL_DEBIAN_MIRROR for a local mirror.
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-ELF_MAGIC = b"\x7fELF"
 #: ar member header size (ar(5)): name 16, mtime 12, uid 6, gid 6, mode 8, size 10, magic 2
 _AR_HEADER = 60
 

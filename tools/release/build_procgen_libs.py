@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 from tools.common.distfile import artifact
-from tools.common.elf import elf_machine
+from tools.common.elf import elf_machine, is_elf
 from tools.procgen_libs.closure import closure
 from tools.procgen_libs.icu_data import trim_library
 from tools.procgen_libs.sbom import cyclonedx
-from tools.procgen_libs.upstream import DEFAULT_ARCH, ELF_MAGIC, ArchitectureError, lock_path, unpack
+from tools.procgen_libs.upstream import DEFAULT_ARCH, ArchitectureError, lock_path, unpack
 from tools.procgen_libs.wheel import DIST, IMPORT, manifest_json, stage, write_wheel
 from tools.release.manylinux import auditwheel_tag, parse, require_floor
 from tools.release.release_set import ARCHES, Arch, arch_of, package_of_artifact, version
@@ -53,7 +53,7 @@ def require_arch(wheel: Path, arch: Arch) -> None:
     wrong = []
     for member in found.members():
         data = found.read(member)
-        if data.startswith(ELF_MAGIC) and (machine := elf_machine(data, member)) != arch.elf_machine:
+        if is_elf(data) and (machine := elf_machine(data, member)) != arch.elf_machine:
             wrong.append(f"{member} ({machine})")
     if wrong:
         raise ArchitectureError(f"{wheel.name}: ELF files that are not {arch.elf_machine}: {', '.join(wrong)}")
