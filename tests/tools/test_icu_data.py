@@ -1,9 +1,11 @@
-"""tools.procgen_libs.icu_data: ICU's own tools (Debian's icupkg/genccode, ICU 72) on ICU 56's data package.
+"""tools.procgen_libs.icu_data: ICU's own tools (Debian's icupkg/genccode, ICU 72) on each architecture's upstream
+data package: ICU 56's (PyQt5-Qt5, x86_64) and ICU 67's (Debian 11, aarch64).
 
-The checks: icupkg 72 lists ICU 56's package exactly, the trimmed package keeps every kept item
+The checks: icupkg 72 lists each package exactly, the trimmed package keeps every kept item
 byte for byte, icupkg refuses a kept converter whose base table is gone, the build refuses a name
 that the upstream data lacks, and the linked library exports the package under the upstream
-soname and symbol, the same bytes on every build.
+soname and symbol, for the upstream library's architecture (aarch64: linked by zig's ld.lld on this
+machine), the same bytes on every build.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ import pytest
 
 from tools.common.elf import dynamic_info
 from tools.procgen_libs import icu_data
+from tools.release.release_set import AARCH64, X86_64, Arch
+
+#: Per architecture: the upstream package's symbol, file name and item count.
+UPSTREAM = {
+    X86_64: ("icudt56_dat", "icudt56l.dat", 3350),
+    AARCH64: ("icudt67_dat", "icudt67l.dat", 3815),
+}
 
 
 def toc(package: bytes) -> dict[str, bytes]:
@@ -32,11 +41,12 @@ def toc(package: bytes) -> dict[str, bytes]:
     return {name: package[starts[i] : starts[i + 1]] for i, name in enumerate(names)}
 
 
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
-    """(symbol, the upstream libicudata, its package as a file named after the package)."""
-    work = tmp_path_factory.mktemp("icu-upstream")
-    symbol, package = icu_data.upstream_package(work)
+@pytest.fixture(scope="module", params=list(UPSTREAM), ids=lambda a: a.machine)
+def upstream(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+    """(symbol, the upstream libicudata, its package as a file named after the package), per architecture."""
+    arch: Arch = request.param
+    work = tmp_path_factory.mktemp(f"icu-upstream-{arch.machine}")
+    symbol, package = icu_data.upstream_package(work, arch)
     dat = work / "pkg" / f"{icu_data.package_name(package)}.dat"
     dat.parent.mkdir()
     dat.write_bytes(package)
@@ -44,12 +54,18 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]
     return symbol, library, dat
 
 
+def _arch(library: Path) -> Arch:
+    machine = dynamic_info(library).machine
+    return next(a for a in UPSTREAM if a.elf_machine == machine)
+
+
 def test_icupkg_lists_the_upstream_package_exactly(upstream: tuple[str, Path, Path]) -> None:
-    symbol, _, dat = upstream
-    assert symbol == "icudt56_dat" and dat.name == "icudt56l.dat"
+    symbol, library, dat = upstream
+    want_symbol, want_name, want_count = UPSTREAM[_arch(library)]
+    assert symbol == want_symbol and dat.name == want_name
     items = icu_data.package_items(dat)
     assert items == list(toc(dat.read_bytes()))
-    assert len(items) == 3350
+    assert len(items) == want_count
 
 
 def test_trim_keeps_exactly_the_listed_items_byte_for_byte(upstream: tuple[str, Path, Path], tmp_path: Path) -> None:
@@ -89,14 +105,16 @@ def test_shared_object_has_the_upstream_soname_and_symbol_and_is_reproducible(
     upstream: tuple[str, Path, Path], tmp_path: Path
 ) -> None:
     symbol, library, dat = upstream
+    arch, soname = _arch(library), dynamic_info(library).soname
+    assert soname is not None
     trimmed = icu_data.trim(dat, icu_data.package_items(dat), icu_data.read_list(), tmp_path / "trim")
     built = []
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
-        built.append(icu_data.shared_object(trimmed, symbol, library.name, library, tmp_path / name / library.name))
+        built.append(icu_data.shared_object(trimmed, symbol, soname, library, tmp_path / name / soname, arch=arch))
     assert built[0].read_bytes() == built[1].read_bytes()
     info = dynamic_info(built[0])
-    assert (info.soname, info.needed, info.glibc, info.machine) == (library.name, (), (0, 0), "EM_X86_64")
+    assert (info.soname, info.needed, info.glibc, info.machine) == (soname, (), (0, 0), arch.elf_machine)
     assert icu_data.common_data(built[0]) == (symbol, trimmed)
     from elftools.elf.elffile import ELFFile
 

@@ -96,7 +96,14 @@ def test_library_project_builds_with_uv_build(wheelhouse: Path, tmp_path: Path) 
     is built from the unpacked sdist in an isolated environment, with no checkout beside it.
     """
     (package,) = [p for p in release_set.present() if p.kind == "library"]
-    (release,) = [a for a in artifacts(wheelhouse) if a.kind == "wheel" and a.name == package.normalized]
+    # without the config setting ``machine`` the backend builds this machine's wheel (release_set.ARCHES[0])
+    (release,) = [
+        a
+        for a in artifacts(wheelhouse)
+        if a.kind == "wheel"
+        and a.name == package.normalized
+        and release_set.arch_of_wheel(a.filename) == release_set.ARCHES[0]
+    ]
     out = tmp_path / "out"
     env = {**os.environ, "ENVPOOL_ARTIFACT_CACHE": str(cache_dir())}  # the locked downloads, already verified
     cmd = [shutil.which("uv") or "uv", "build", "--out-dir", str(out), str(package.path)]

@@ -156,3 +156,30 @@ def dynamic_symbols(path: Path) -> DynamicSymbols:
     except ELFError as exc:
         raise ValueError(f"{path}: not a readable ELF file ({exc})") from None
     return DynamicSymbols({k: frozenset(v) for k, v in exports.items()}, tuple(imports))
+
+
+def elf_machine(file: Path | bytes, label: str = "bytes") -> str:
+    """The e_machine of a file (or of its bytes, named ``label`` in errors) as pyelftools names it
+    (:func:`header_machine` on its first bytes)."""
+    head = file[:HEADER_BYTES] if isinstance(file, bytes) else _head(file)
+    try:
+        return header_machine(head)
+    except ValueError as exc:
+        raise ValueError(f"{label if isinstance(file, bytes) else file}: {exc}") from None
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(HEADER_BYTES)
+
+
+def has_debug_sections(path: Path) -> bool:
+    """True when ``path`` carries DWARF debug sections (``.debug_*``) that ``strip --strip-debug`` removes."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with path.open("rb") as fh:
+            return any(s.name.startswith((".debug_", ".zdebug_")) for s in ELFFile(fh).iter_sections())
+    except ELFError as exc:
+        raise ValueError(f"{path}: not a readable ELF file ({exc})") from None

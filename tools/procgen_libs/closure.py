@@ -1,6 +1,6 @@
 """The run-time library closure of Qt5Core + Qt5Gui, computed from the locked upstream binaries.
 
-Every shared object unpacked from the artifacts in ``upstream.lock.json`` is indexed by its
+Every shared object unpacked from the artifacts of the architecture's upstream lock is indexed by its
 ``DT_SONAME``; the closure follows ``DT_NEEDED`` from the Qt roots through that index. A needed
 soname that the manylinux policy guarantees (glibc's libraries, the compiler runtime, zlib: all
 present in a minimal Debian image too, which tests/tools/test_minimal_image.py checks) is not grafted;
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tools.common.elf import dynamic_info
-from tools.release.release_set import package_of_kind
+from tools.release.release_set import ARCHES, Arch, arch_of_wheel, package_of_kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,11 +26,13 @@ if TYPE_CHECKING:
 #: Qt libraries whose closure the wheel carries (the procgen family links exactly these).
 ROOTS: tuple[str, ...] = ("libQt5Core.so.5", "libQt5Gui.so.5")
 
-#: Provided by the platform (glibc, the compiler runtime, zlib): never grafted.
+#: Provided by the platform (glibc, the compiler runtime, zlib): never grafted. The same rule on every
+#: architecture; only the dynamic loader's name differs (ld-linux-x86-64.so.2, ld-linux-aarch64.so.1).
 SYSTEM_SONAMES: frozenset[str] = frozenset(
     {
         "linux-vdso.so.1",
         "ld-linux-x86-64.so.2",
+        "ld-linux-aarch64.so.1",
         "libc.so.6",
         "libm.so.6",
         "libdl.so.2",
@@ -84,6 +86,7 @@ def closure(files: dict[Path, Upstream]) -> list[Library]:
         needs[info.soname] = list(info.needed)
     order: list[str] = []
     state: dict[str, int] = {}
+    lock_name = next(iter(files.values())).lock.name if files else "upstream.<machine>.lock.json"
 
     def visit(soname: str, needed_by: str) -> None:
         if state.get(soname) == 2:
@@ -92,8 +95,8 @@ def closure(files: dict[Path, Upstream]) -> list[Library]:
             raise ClosureError(f"dependency cycle through {soname}")
         if soname not in provided:
             raise ClosureError(
-                f"{soname} (needed by {needed_by}) is provided by no artifact in upstream.lock.json: "
-                "add the package that ships it"
+                f"{soname} (needed by {needed_by}) is provided by no artifact of the upstream lock "
+                f"({lock_name}): add the package that ships it"
             )
         state[soname] = 1
         for dep in sorted(needs[soname]):
@@ -120,14 +123,16 @@ def sonames_in_wheel(wheel: Path) -> list[str]:
     return sorted(entry["soname"] for entry in manifest["libraries"])
 
 
-def exclude_sonames(wheelhouse: Path) -> list[str]:
+def exclude_sonames(wheelhouse: Path, arch: Arch = ARCHES[0]) -> list[str]:
     """The sonames the core's ``auditwheel repair`` must ``--exclude``: everything the library wheel provides.
 
-    Read from the manifest of the envpool-procgen-libs wheel in ``wheelhouse`` (the build makes the
-    library wheel before the core, so it is there).
+    Read from the manifest of the envpool-procgen-libs wheel for ``arch`` (default this machine's) in
+    ``wheelhouse`` (the build makes the library wheel before the core, so it is there).
     """
     library = package_of_kind("library")
-    wheels = sorted(wheelhouse.glob(f"{library.normalized}-*.whl"))
+    wheels = [w for w in sorted(wheelhouse.glob(f"{library.normalized}-*.whl")) if arch_of_wheel(w.name) == arch]
     if not wheels:
-        raise ClosureError(f"no {library.distribution} wheel in {wheelhouse}: build {library.directory} first")
+        raise ClosureError(
+            f"no {library.distribution} wheel for {arch.machine} in {wheelhouse}: build {library.directory} first"
+        )
     return sonames_in_wheel(wheels[-1])

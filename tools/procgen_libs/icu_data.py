@@ -1,15 +1,21 @@
 """Keep only the ICU data that ``packages/procgen-libs/icu-data.txt`` lists in the wheel's libicudata.
 
-PyQt5-Qt5 ships ICU's whole common data as ``libicudata.so.56``: a library that holds nothing but
-the read-only symbol ``icudt56_dat`` (an ICU ``.dat`` package of 3350 items), which libicuuc links
-to. The build replaces that library with one of the same soname and symbol, holding only the
-reviewed items, and makes it with ICU's own tools (Debian ``icu-devtools``) and binutils:
+The upstream ICU ships its whole common data as ``libicudata.so.NN``: a library that holds nothing
+but the read-only symbol ``icudtNN_dat`` (an ICU ``.dat`` package: PyQt5-Qt5's ICU 56 on x86_64, 3350
+items; Debian 11's ICU 67 on aarch64, 3815 items), which libicuuc links to. The build replaces that
+library with one of the same soname and symbol, holding only the reviewed items, and makes it with
+ICU's own tools (Debian ``icu-devtools``) and a linker:
 
 1. the package is cut out of the upstream library at its ``icudtNN_dat`` symbol;
 2. ``icupkg -r`` removes every item the list does not keep. icupkg checks the result's
    dependencies and refuses a kept converter whose base table was removed;
 3. ``genccode -o`` writes the trimmed package as an ELF object that exports the same symbol, and
    ``ld -shared`` links it under the upstream soname, with no dependencies at all.
+
+No step compiles code for the build host: the ``.dat`` package is data (little-endian on both
+architectures), ``genccode -m`` takes the object's machine and class from the upstream library,
+and the object holds one data symbol. Only the linker is per host: binutils' ``ld`` links this
+machine's own architecture; a cross build links with zig's ``ld.lld`` (the ``ziglang`` wheel).
 
 The manifest records the kept items and the sizes; ``envpool_procgen_libs.load()`` reads the item
 names back from the loaded symbol and checks them against the manifest.
@@ -20,22 +26,25 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import zipfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tools.common import process
 from tools.procgen_libs import package_dir
-from tools.procgen_libs.upstream import fetch_upstream, load_lock
+from tools.procgen_libs.upstream import DEFAULT_ARCH, fetch_upstream, library_files, load_lock
+from tools.release.toolchain import is_cross, zig_tool
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tools.procgen_libs.closure import Library
+    from tools.release.release_set import Arch
 
 #: The reviewed list of kept items.
 LIST = package_dir() / "icu-data.txt"
 _DATA_SONAME = re.compile(r"^libicudata\.so\.(\d+)$")
+#: The data library's file name in an upstream artifact (``libicudata.so.56``; Debian: ``libicudata.so.67.1``).
+_DATA_FILE = re.compile(r"^libicudata\.so\.\d+(?:\.\d+)*$")
 
 
 class IcuDataError(RuntimeError):
@@ -100,23 +109,21 @@ def common_data(library: Path) -> tuple[str, bytes]:
     return str(sym.name), bytes(data)
 
 
-def upstream_package(work: Path) -> tuple[str, bytes]:
-    """(symbol, package) of the untrimmed ICU data in the locked upstream wheel, for comparisons with the trimmed one.
+def upstream_package(work: Path, arch: Arch = DEFAULT_ARCH) -> tuple[str, bytes]:
+    """(symbol, package) of the untrimmed ICU data in ``arch``'s locked upstream artifacts, for comparisons
+    with the trimmed one.
 
     The library is extracted into ``work`` and cut at its symbol as the build does.
     """
-    _, artifacts = load_lock()
+    _, artifacts = load_lock(arch=arch)
     for art in artifacts:
-        if art.source != "pypi":
-            continue
-        with zipfile.ZipFile(fetch_upstream(art)) as zf:
-            for member in zf.namelist():
-                if _DATA_SONAME.match(PurePosixPath(member).name):
-                    work.mkdir(parents=True, exist_ok=True)
-                    library = work / PurePosixPath(member).name
-                    library.write_bytes(zf.read(member))
-                    return common_data(library)
-    raise IcuDataError("no locked upstream wheel carries a libicudata.so.NN")
+        for member, blob in sorted(library_files(fetch_upstream(art), art).items()):
+            if _DATA_FILE.match(PurePosixPath(member).name):
+                work.mkdir(parents=True, exist_ok=True)
+                library = work / PurePosixPath(member).name
+                library.write_bytes(blob)
+                return common_data(library)
+    raise IcuDataError(f"no locked upstream artifact of {arch.machine} carries a libicudata.so.NN")
 
 
 def package_name(package: bytes) -> str:
@@ -167,11 +174,21 @@ def trim(full: Path, items: list[str], keep: list[str], work: Path) -> bytes:
     return trimmed.read_bytes()
 
 
-def shared_object(package: bytes, symbol: str, soname: str, like: Path, out: Path) -> Path:
-    """Link ``package`` into ``out`` as a library named ``soname`` that exports ``symbol``.
+def _linker(arch: Arch) -> list[str]:
+    """binutils' ``ld`` for this machine's architecture; zig's ``ld.lld`` for another one."""
+    if is_cross(arch):
+        return zig_tool("ld.lld")
+    return [_tool("ld", "apt-get install -y binutils (dnf install -y binutils)")]
+
+
+def shared_object(
+    package: bytes, symbol: str, soname: str, like: Path, out: Path, *, arch: Arch = DEFAULT_ARCH
+) -> Path:
+    """Link ``package`` into ``out`` as a library for ``arch`` named ``soname`` that exports ``symbol``.
 
     ``genccode -o`` writes the object (``-m like`` takes the machine and class from an upstream
-    library); ``ld`` links it with a content-derived build id and a non-executable stack.
+    library); the linker (:func:`_linker`) links it with a content-derived build id and a
+    non-executable stack.
     """
     work = out.parent / f"{out.name}.work"
     work.mkdir(parents=True, exist_ok=True)
@@ -180,16 +197,19 @@ def shared_object(package: bytes, symbol: str, soname: str, like: Path, out: Pat
     entry = symbol.removesuffix("_dat")
     _run([_icu_tool("genccode"), "-q", "-o", "-m", str(like), "-e", entry, "-f", "data", "-d", str(work), str(dat)])
     obj = work / "data.o"
-    ld = _tool("ld", "apt-get install -y binutils (dnf install -y binutils)")
-    _run([ld, "-shared", "-soname", soname, "--build-id=sha1", "-z", "noexecstack", "-o", str(out), str(obj)])
+    link = ["-shared", "-soname", soname, "--build-id=sha1", "-z", "noexecstack", "-o", str(out), str(obj)]
+    _run([*_linker(arch), *link])
     shutil.rmtree(work)
     if common_data(out) != (symbol, package):
         raise IcuDataError(f"{out}: {symbol} does not hold the trimmed package after linking")
     return out
 
 
-def trim_library(libs: list[Library], work: Path, log: Callable[[str], None]) -> tuple[list[Library], dict[str, Any]]:
-    """Replace the closure's ICU data library by a trimmed one; return the new closure and its manifest entry."""
+def trim_library(
+    libs: list[Library], work: Path, log: Callable[[str], None], arch: Arch = DEFAULT_ARCH
+) -> tuple[list[Library], dict[str, Any]]:
+    """Replace the closure's ICU data library (for ``arch``) by a trimmed one; return the new closure and its
+    manifest entry."""
     data_libs = [lib for lib in libs if _DATA_SONAME.match(lib.soname)]
     if len(data_libs) != 1:
         raise IcuDataError(f"expected one libicudata.so.NN in the closure, found {[lib.soname for lib in data_libs]}")
@@ -201,7 +221,7 @@ def trim_library(libs: list[Library], work: Path, log: Callable[[str], None]) ->
     full.write_bytes(package)
     items = package_items(full)
     trimmed = trim(full, items, keep, work / "icupkg")
-    target = shared_object(trimmed, symbol, upstream.soname, upstream.source, work / upstream.soname)
+    target = shared_object(trimmed, symbol, upstream.soname, upstream.source, work / upstream.soname, arch=arch)
     log(
         f"  ICU data: kept {len(keep)} of {len(items)} items ({len(trimmed) / 1e6:.2f} of {len(package) / 1e6:.2f} MB) "
         f"listed in {LIST.name}"

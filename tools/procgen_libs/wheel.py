@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import tomllib
@@ -10,10 +11,13 @@ from typing import TYPE_CHECKING
 
 from tools.common import process
 from tools.common.distfile import pack_wheel
+from tools.common.elf import has_debug_sections
 from tools.common.hashing import sha256_file
 from tools.procgen_libs import package_dir
 from tools.procgen_libs.fingerprint import abi_fingerprint
+from tools.procgen_libs.upstream import DEFAULT_ARCH
 from tools.release.release_set import package_of_kind
+from tools.release.toolchain import is_cross, zig_tool
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
 
     from tools.procgen_libs.closure import Library
     from tools.procgen_libs.upstream import Upstream
+    from tools.release.release_set import Arch
 
 #: The library package's row of the release set's table: its name, import package and directory.
 LIBRARY = package_of_kind("library")
@@ -62,17 +67,55 @@ def library_versions(libdir: Path) -> tuple[str, str]:
     return str(data["qt"]), str(data["icu"])
 
 
-def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dict[str, object]:
-    """Copy the closure to ``staging/envpool_procgen_libs/lib``, set RUNPATH $ORIGIN, return the manifest."""
+_QT_BUILD = re.compile(rb"This is the QtCore library version Qt (\d+\.\d+\.\d+) \(")
+_ICU_FILE = re.compile(r"^libicuuc\.so\.(\d+)\.(\d+)$")
+
+
+def versions_from_files(libs: list[Library]) -> tuple[str, str]:
+    """(Qt, ICU) versions read from the files, for a cross build whose libraries cannot run here.
+
+    Qt: the build string libQt5Core carries (``This is the QtCore library version Qt 5.15.2 (...)``,
+    spliced from QT_VERSION_STR, which ``qVersion()`` returns). ICU: the upstream file name of
+    libicuuc (``libicuuc.so.67.1``: ICU's build names it after U_ICU_VERSION, which ``u_getVersion``
+    reports). ``envpool_procgen_libs.load()`` checks both against the running libraries.
+    """
+    by_soname = {lib.soname: lib for lib in libs}
+    core = by_soname.get("libQt5Core.so.5")
+    found = _QT_BUILD.findall(core.unpacked.read_bytes()) if core else []
+    if len(set(found)) != 1:
+        raise RuntimeError(f"libQt5Core.so.5: expected one QtCore build string with its version, found {found}")
+    icu = [m for lib in libs if lib.soname.startswith("libicuuc.so.") and (m := _ICU_FILE.match(lib.unpacked.name))]
+    if len(icu) != 1:
+        names = [lib.unpacked.name for lib in libs if lib.soname.startswith("libicuuc.so.")]
+        raise RuntimeError(f"the ICU version is not in the upstream file name of libicuuc ({names}): build natively")
+    return found[0].decode(), f"{icu[0][1]}.{icu[0][2]}"
+
+
+def _strip_debug(dest: Path, arch: Arch, log: Callable[[str], None]) -> None:
+    """Remove debug sections: binutils' strip for this machine's architecture, zig's objcopy for another."""
+    if not is_cross(arch):
+        strip = process.tool("strip")
+        if strip is None:
+            raise RuntimeError("strip not found: apt-get install -y binutils (dnf install -y binutils)")
+        process.run([strip, "--strip-debug", dest], check=True)
+    elif has_debug_sections(dest):
+        stripped = dest.with_name(dest.name + ".stripped")
+        process.run([*zig_tool("objcopy"), "--strip-debug", dest, stripped], check=True)
+        stripped.replace(dest)
+        log(f"  {dest.name}: debug sections removed with zig objcopy")
+
+
+def stage(
+    staging: Path, libs: list[Library], log: Callable[[str], None], arch: Arch = DEFAULT_ARCH
+) -> dict[str, object]:
+    """Copy the closure (for ``arch``) to ``staging/envpool_procgen_libs/lib``, set RUNPATH $ORIGIN, return the
+    manifest."""
     pkg = staging / IMPORT
     libdir = pkg / "lib"
     libdir.mkdir(parents=True)
     for src in sorted((PACKAGE_DIR / "src" / IMPORT).glob("*.py")):
         shutil.copy2(src, pkg / src.name)
     patchelf = _patchelf()
-    strip = process.tool("strip")
-    if strip is None:
-        raise RuntimeError("strip not found: apt-get install -y binutils (dnf install -y binutils)")
     entries: list[dict[str, object]] = []
     origins: list[tuple[str, str, str, Upstream]] = []
     for lib in libs:
@@ -80,7 +123,7 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
         shutil.copyfile(lib.source, dest)
         dest.chmod(0o755)
         # PyQt5-Qt5 ships its libraries with debug symbols; the wheel carries none.
-        process.run([strip, "--strip-debug", dest], check=True)
+        _strip_debug(dest, arch, log)
         if lib.needed:
             process.run([patchelf, "--set-rpath", "$ORIGIN", dest], check=True)
         o = lib.origin
@@ -100,7 +143,15 @@ def stage(staging: Path, libs: list[Library], log: Callable[[str], None]) -> dic
             }
         )
         origins.append((lib.soname, f"{IMPORT}/lib/{lib.soname}", sha, o))
-    qt_version, icu_version = library_versions(libdir)
+    if is_cross(arch):
+        qt_version, icu_version = versions_from_files(libs)
+        log(
+            f"  {arch.machine} libraries cannot run on this machine: Qt {qt_version} and ICU {icu_version} are read "
+            "from the files (QtCore's build string, libicuuc's file name), not from qVersion()/u_getVersion(); "
+            "envpool_procgen_libs.load() checks them where the libraries run (the emulated aarch64 tests)"
+        )
+    else:
+        qt_version, icu_version = library_versions(libdir)
     return {
         "qt_version": qt_version,
         "icu_version": icu_version,

@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import os
+import platform
 import shutil
+import sys
 from pathlib import Path
 
 from tools import REPO
@@ -105,3 +107,21 @@ def qt5_dir() -> Path:
         + ", ".join(map(str, QT5_CMAKE_DIRS))
         + "): apt-get install -y qtbase5-dev (RHEL-like: dnf install -y qt5-qtbase-devel)"
     )
+
+
+def is_cross(arch: Arch) -> bool:
+    """True when ``arch`` is not this machine's: its binaries can be read and linked here, not run."""
+    return platform.machine() != arch.machine
+
+
+def zig_tool(tool: str) -> list[str]:
+    """The command of zig's ``tool`` (``ld.lld``, ``objcopy``: each handles every architecture) in this
+    interpreter, or an error naming the install."""
+    command = [sys.executable, "-m", "ziglang", tool]
+    check = process.run([*command, "--version"] if tool == "ld.lld" else [sys.executable, "-m", "ziglang", "version"])
+    if check.returncode != 0:
+        raise ToolchainError(
+            f"zig's {tool} is needed for a cross build and the zig compiler is not installed in {sys.executable}: "
+            f"{sys.executable} -m pip install {ZIGLANG}\n{check.stderr.strip()}"
+        )
+    return command

