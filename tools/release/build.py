@@ -80,13 +80,13 @@ class BuildError(RuntimeError):
     """A build step failed; the message names the package and the fix."""
 
 
-def sibling_libraries(package: Package, out: Path) -> list[str]:
-    """Sonames auditwheel must not graft into the core: sibling wheels provide them at run time.
+def sibling_libraries(package: Package, out: Path, arch: Arch = X86_64) -> list[str]:
+    """Sonames auditwheel must not graft into the core for ``arch``: sibling wheels provide them at run time.
 
     The third-party libraries of its build pins (libmujoco, from mujoco-core) and every library of
     the envpool-procgen-libs wheel in ``out``.
     """
-    return [*excluded_libraries(package), *exclude_sonames(out)]
+    return [*excluded_libraries(package), *exclude_sonames(out, arch)]
 
 
 #: a build step: echoed, its output shown as it runs, a failure stops the build (ProcessError)
@@ -242,7 +242,7 @@ def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path, a
     )
     (wheel,) = raw.glob("*.whl")
     abi_record.require_wheel_qt(wheel)
-    excludes = [arg for lib in sibling_libraries(package, out) for arg in ("--exclude", lib)]
+    excludes = [arg for lib in sibling_libraries(package, out, arch) for arg in ("--exclude", lib)]
     repaired = tmp / f"repaired-{arch.machine}-{entry.tag}"
     _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(repaired), str(wheel)])
     (fixed,) = repaired.glob("*.whl")
