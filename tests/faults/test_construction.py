@@ -261,3 +261,22 @@ def test_model_numbers_are_range_checked(tmp_path: Path, option: str, key: str, 
     assert key in message, message
     if allowed:  # MuJoCo itself refuses a timestep it cannot parse; otherwise ours names the range
         assert re.search(f"is outside the allowed range {allowed}", message), message
+
+
+@pytest.mark.timeout(60, method="thread")
+@pytest.mark.family("robotics")
+def test_actuator_ctrlrange_is_range_checked(tmp_path: Path) -> None:
+    """An actuator's control range from the MJCF is range-checked like the options: file, key and range."""
+    from envpool.resolution import load_family
+
+    root = _asset_copy("robotics", tmp_path)
+    shared = root / "hand" / "shared.xml"
+    text = shared.read_text()
+    assert 'ctrlrange="-0.489 0.14"' in text
+    shared.write_text(text.replace('ctrlrange="-0.489 0.14"', 'ctrlrange="-1e300 0.14"', 1))
+    with pytest.raises(ValueError, match=r"hand/reach\.xml") as info:
+        load_family("robotics").Pool("HandReach-v3", native_options("HandReach-v3", asset_root=root), 1, 1, 1, [0])
+    message = str(info.value)
+    assert re.search(r"actuator \d+ ctrlrange low = -1e\+300 is outside the allowed range \[-1e6, 1e6\]", message), (
+        message
+    )

@@ -8,6 +8,7 @@ other architecture under its tag, which is what a cross build falling back to th
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -284,3 +285,26 @@ def test_an_aarch64_core_without_mujoco_cores_aarch64_wheel_fails(
     status, message = found[wheels["core-aarch64"].name]
     assert status == "FAIL"
     assert "no aarch64 wheel of mujoco-core for cp312" in message
+
+
+# ---------------------------------------------------------------- abi3audit on a compiled stable-ABI module
+
+
+@pytest.mark.parametrize(
+    ("symbol", "verdict"),
+    [("Py_IncRef", "PASS"), ("PyCode_NewEmpty", "FAIL")],  # in the limited API / outside it
+)
+def test_abi3audit_reads_the_symbols_a_module_uses(
+    good_set: ReleaseSet, zig_cc: Callable[..., bytes], symbol: str, verdict: str
+) -> None:
+    """A module calling only limited-API functions passes; one calling a function outside it fails, named."""
+    if shutil.which("abi3audit") is None and not (Path(sys.executable).parent / "abi3audit").is_file():
+        pytest.skip("abi3audit is not installed (tests/requirements.txt installs it)")
+    source = f"extern void {symbol}(void *);\nvoid envpool_touch(void *o) {{ {symbol}(o); }}\n"
+    member = "envpool/_classic_control.abi3.so"
+    files = {"envpool/__init__.py": b"", member: zig_cc(X86_64, source, shared=True)}
+    wheel = _wheel(good_set.wheelhouse, "envpool", "cp312-abi3-manylinux_2_28_x86_64", files, good_set.version)
+    if verdict == "PASS":
+        assert_passes(good_set.wheelhouse, "abi3audit", wheel)
+    else:
+        assert_fails(good_set.wheelhouse, "abi3audit", wheel, symbol)
