@@ -4,14 +4,20 @@ The runtime dependencies come from the Requires-Dist of the wheels in the wheelh
 extras); the test dependencies from tests/requirements*.txt. Afterwards installs run offline with
 ``--no-index --find-links wheelhouse --find-links .cache/thirdparty``; our own distributions are
 never taken from the index (any that a download brings along is deleted from the cache).
+
+:func:`fill_for` downloads the runtime wheels for another interpreter or architecture than this one
+(the trixie root's CPython 3.13, the arm64 root's aarch64 wheels) into :func:`cache_for`'s directory
+next to the cache: ``pip download --python-version X.Y --platform manylinux_..._MACHINE --only-binary=:all:``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -20,7 +26,10 @@ from tools import REPO
 from tools.common import process
 from tools.common.distfile import artifact
 from tools.common.hashing import sha256_bytes
-from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, THIRDPARTY, WHEELHOUSE
+from tools.release.release_set import CORE_MATRIX, GLIBC_FLOOR, PACKAGES, THIRDPARTY, WHEELHOUSE, X86_64, Arch
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 CACHE = THIRDPARTY
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
@@ -77,6 +86,55 @@ def fill(wheelhouse: Path, cache: Path, extra: list[str]) -> None:
         if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
             path.unlink()
     stamp.write_text(key)
+
+
+def manylinux_platforms(arch: Arch) -> list[str]:
+    """The manylinux platform tags of ``arch`` a machine at the set's glibc floor accepts, newest first."""
+    newest = [f"manylinux_{GLIBC_FLOOR[0]}_{minor}_{arch.machine}" for minor in range(GLIBC_FLOOR[1], 16, -1)]
+    return [*newest, f"manylinux2014_{arch.machine}"]
+
+
+def cache_for(python: str, arch: Arch = X86_64, cache: Path = CACHE) -> Path:
+    """The directory next to ``cache`` holding the third-party wheels of CPython ``python`` on ``arch``."""
+    suffix = "" if arch == X86_64 else f"-{arch.machine}"
+    return cache.parent / f"{cache.name}{suffix}-py{python.replace('.', '')}"
+
+
+def _pip() -> list[str]:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    exe = process.tool("uv")
+    if exe is None:
+        raise RuntimeError(f"neither pip nor uv is installed next to {sys.executable}: pip install pip")
+    return [exe, "tool", "run", "--from", "pip", "pip"]
+
+
+def fill_for(wheelhouse: Path, dest: Path, python: str, arch: Arch = X86_64, extra: Sequence[str] = ()) -> Path:
+    """Download the third-party wheels envpool[all] needs on CPython ``python`` on Linux ``arch`` into ``dest``.
+
+    The requirements are :func:`runtime_requirements` of the wheelhouse plus ``extra``; nothing is
+    downloaded when ``dest`` was filled for the same list already. RuntimeError when the download fails.
+    """
+    reqs = sorted({*runtime_requirements(wheelhouse), *extra})
+    platforms = manylinux_platforms(arch)
+    key = sha256_bytes(json.dumps([python, platforms, reqs]).encode())
+    stamp = dest / f".filled-py{python.replace('.', '')}-{arch.machine}"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    print(
+        f"third-party wheels: {len(reqs)} requirements for CPython {python} on {arch.machine} into {dest}", flush=True
+    )
+    cmd = [*_pip(), "download", "--quiet", "--dest", str(dest), "--python-version", python, "--only-binary=:all:"]
+    cmd += [*(a for tag in platforms for a in ("--platform", tag)), *reqs]
+    res = process.run(cmd)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed; PyPI must be reachable:\n{res.stderr[-3000:]}")
+    for path in dest.iterdir():  # our distributions come from the wheelhouse only
+        if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
+            path.unlink()
+    stamp.write_text(key, encoding="utf-8")
+    return dest
 
 
 def pinned_requirements(wheelhouse: Path) -> list[str]:
