@@ -1,6 +1,6 @@
 """``envpool[all]`` in minimal Debian roots: no Qt, no libGL, no glib, no compiler there.
 
-Two roots, built (about a minute each) and cached by tools/release/minimal_root.py under .cache/minimal-SUITE:
+Two roots, built (about a minute each) and cached by tools/release/minimal_root.py under .cache/minimal-SUITE-amd64:
 
 - ``bookworm`` minbase, CPython 3.11: installs the cp311 core wheel;
 - ``trixie`` minbase, CPython 3.13: installs the cp312-abi3 core wheel (skipped while the wheelhouse

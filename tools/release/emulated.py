@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,13 +93,33 @@ def check_wheelhouse(wheelhouse: Path, python: tuple[int, int]) -> None:
             raise Failed(f"the wheelhouse {wheelhouse} has no {', '.join(missing)}: run {fix} first")
 
 
+#: A venv kept in the cached root, made once by ``python3 -m venv``: its pip (Debian's wheel, which
+#: ensurepip installs) is byte-compiled, which takes about 2 minutes under emulation.
+PIP_SEED = "/opt/pip-seed"
+
+
 class RootVenv:
     """A venv inside the mounted arm64 root (paths as seen from inside)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, python: tuple[int, int]) -> None:
         self.root = root
         self.inside = f"/opt/emulated-{uuid.uuid4().hex[:8]}"
         self.python = f"{self.inside}/bin/python"
+        self.site = f"lib/python{python[0]}.{python[1]}/site-packages"
+
+    def create(self) -> None:
+        """``python3 -m venv --without-pip``, then the compiled pip of PIP_SEED copied in: what ensurepip installs."""
+        seed = self.host_path(PIP_SEED)
+        if not (seed / ".complete").is_file():
+            shutil.rmtree(seed, ignore_errors=True)
+            self.run("/usr/bin/python3", "-m", "venv", PIP_SEED)
+            (seed / ".complete").write_text("made by tools/release/emulated.py\n", encoding="utf-8")
+        self.run("/usr/bin/python3", "-m", "venv", "--without-pip", self.inside)
+        pips = sorted((seed / self.site).glob("pip*"))
+        if not pips:
+            raise Failed(f"{seed / self.site} holds no pip: remove {seed} and run again")
+        for entry in pips:
+            shutil.copytree(entry, self.host_path(self.inside) / self.site / entry.name, symlinks=True)
 
     def host_path(self, inside: str) -> Path:
         """The host's path of a path inside the root."""
@@ -117,8 +138,9 @@ OFFLINE = ("--no-index", "--find-links", "/mnt/wheelhouse", "--find-links", "/mn
 
 def install_all(venv: RootVenv) -> str:
     """``envpool[all]`` into the root venv; checks our distributions and the core wheel's aarch64 tag."""
-    venv.run("/usr/bin/python3", "-m", "venv", venv.inside)
-    venv.run(venv.python, "-m", "pip", "install", "--quiet", *OFFLINE, f"envpool[{release_set.ALL_EXTRA}]")
+    venv.create()
+    pip = [venv.python, "-m", "pip", "install", "--quiet", "--no-compile"]  # compiling is slow under emulation
+    venv.run(*pip, *OFFLINE, f"envpool[{release_set.ALL_EXTRA}]")
     found = json.loads(venv.run(venv.python, "-m", "pip", "list", "--format", "json"))
     ours = {
         canonicalize_name(d["name"]): d["version"] for d in found if canonicalize_name(d["name"]) in install_matrix.OURS
@@ -149,8 +171,8 @@ def resolve(venv: RootVenv, extra: str | None) -> str:
 
 
 def resolve_all(venv: RootVenv) -> str:
-    """:func:`resolve` for the core alone and each extras combination of the release set, two at a time."""
-    extras = [None, *(e for e in release_set.combinations(release_set.present()) if e)]
+    """:func:`resolve` for the core alone and each extra, two at a time (``all`` is the venv's own install)."""
+    extras = [e for e in release_set.combinations(release_set.present()) if e != release_set.ALL_EXTRA]
     with ThreadPoolExecutor(2) as pool:
         return "; ".join(pool.map(lambda e: resolve(venv, e), extras))
 
@@ -200,14 +222,14 @@ def run_parts(args: argparse.Namespace, root: Path, work: Path, report: list[Par
         start = time.monotonic()
         try:
             detail = fn()
-        except (Failed, process.ProcessError, OSError) as exc:
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # Failed, ProcessError, a timeout
             report.append(Part(name, False, time.monotonic() - start, str(exc)))
             raise
         report.append(Part(name, True, time.monotonic() - start, detail))
         print(f"PASS {name} ({report[-1].seconds:.0f} s): {detail}", flush=True)
         return detail
 
-    venv = RootVenv(root)
+    venv = RootVenv(root, minimal_root.SUITES[SUITE].python)
     try:
         part("root: pip install envpool[all] (offline)", lambda: install_all(venv))
         part("root: pip install --dry-run of envpool and each extra", lambda: resolve_all(venv))
@@ -288,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tempfile.TemporaryDirectory(prefix="tests-aarch64-") as tmp,
         ):
             run_parts(args, root, Path(tmp), report)
-    except (Failed, RuntimeError, emulation.EmulationError) as exc:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # reported by part() when it failed there
         if not report or report[-1].ok:
             report.append(Part("setup", False, 0.0, str(exc)))
     print("\n| part | result | seconds | detail |\n| --- | --- | ---: | --- |")
