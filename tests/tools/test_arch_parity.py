@@ -32,7 +32,7 @@ def _task(steps: int = 5, image: bool = False) -> Arrays:
     }
     if image:
         frames = rng.integers(0, 255, size=(steps + 1, 2, 8, 8, 3), dtype=np.uint8)
-        out["obs/pixels#sha256"] = np.stack([digests(f) for f in frames])
+        out["obs/pixels#crc32"] = np.stack([digests(f) for f in frames])
         out["obs/pixels#frames"] = frames
     return out
 
@@ -53,7 +53,7 @@ def _pair(tmp_path: Path, family: str, change: str | None, image: bool = False) 
         cand["terminated"][2, 0] = True
     elif change == "pixel":
         cand["obs/pixels#frames"][4, 0, 1, 1, 0] ^= 1
-        cand["obs/pixels#sha256"][4, 0] = digests(cand["obs/pixels#frames"][4])[0]
+        cand["obs/pixels#crc32"][4, 0] = digests(cand["obs/pixels#frames"][4])[0]
     elif change == "action":
         cand["action"][0, 0] = (cand["action"][0, 0] + 1) % 3
     a = _save(tmp_path / "x86_64.npz", {"T-v0": (family, ref)}, "x86_64")

@@ -295,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     report: list[Part] = []
     try:
+        if sys.version_info[:2] != suite.python:  # the host side steps the same core build as the root
+            raise Failed(f"run with CPython {suite.python_version}, the root's (nox -s tests_aarch64 does)")
         check_wheelhouse(args.wheelhouse, suite.python)
         missing = minimal_root.missing_requirements()
         if missing:
