@@ -122,3 +122,9 @@ def test_actions_are_seeded_integers_mapped_into_the_space() -> None:
     assert (first[:, 0] >= -1).all() and (first[:, 1] <= 2).all() and (np.abs(first[:, 2]) <= 1).all()
     discrete = actions(_Discrete(), np.random.default_rng(7), 100)
     assert discrete.dtype == np.int64 and set(discrete.tolist()) <= set(range(5))
+
+
+def test_a_task_tolerance_beats_its_familys_and_classic_control_stays_exact() -> None:
+    assert arch_parity.tolerance_of("FetchSlide-v4", "robotics").atol > arch_parity.tolerance_of("X", "robotics").atol
+    assert arch_parity.tolerance_of("CartPole-v1", "classic_control") == Tolerance()
+    assert arch_parity.tolerance_of("QtMaze-v0", "procgen") == Tolerance()

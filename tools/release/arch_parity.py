@@ -35,8 +35,31 @@ class Tolerance:
     why: str = "bit-identical"
 
 
-#: Measured on this machine (docs/release.md, "aarch64 under emulation"); a family not listed is exact.
-TOLERANCES: dict[str, Tolerance] = {}
+_SLIDE = Tolerance(
+    atol=0.1,
+    why="the sliding puck amplifies a 5.5e-10 difference of the reset state: 0.081 in the observation after 25 "
+    "steps (0.00035 in the dense reward); this checks the same task runs, not the same trajectory",
+)
+#: Measured on this machine with 200 steps, 2 envs, seed 0 (docs/release.md, "aarch64 under emulation"),
+#: by task id or family; whatever is not listed is compared exactly. The differences come from fused
+#: multiply-adds: the aarch64 modules have them (clang contracts a*b+c by default, and every aarch64 CPU
+#: has FMA), the x86-64 baseline has none; MuJoCo's own aarch64 wheel is upstream's build.
+TOLERANCES: dict[str, Tolerance] = {
+    "vizdoom": Tolerance(
+        pixels=0.005,
+        why="measured 0.203%: the reset frame of DoomNav-Freedoom2Map01 differs in 350 of 19200 pixels (both envs), "
+        "every later frame is identical",
+    ),
+    "robotics": Tolerance(atol=1e-7, why="measured at most 4.9e-9 (FetchPickAndPlace observation after 200 steps)"),
+    "FetchSlide-v4": _SLIDE,
+    "FetchSlideDense-v4": _SLIDE,
+}
+
+
+def tolerance_of(task: str, family: str, tolerances: dict[str, Tolerance] | None = None) -> Tolerance:
+    """The tolerance of ``task``: its own, else its family's, else exact."""
+    tolerances = TOLERANCES if tolerances is None else tolerances
+    return tolerances.get(task) or tolerances.get(family) or Tolerance()
 
 
 @dataclass
@@ -109,7 +132,6 @@ def _compare_array(key: str, a: np.ndarray, b: np.ndarray, tol: Tolerance, resul
 
 def compare(reference: Path, candidate: Path, tolerances: dict[str, Tolerance] | None = None) -> list[Result]:
     """One Result per task of ``reference``; a task missing from ``candidate`` is a problem of its own."""
-    tolerances = TOLERANCES if tolerances is None else tolerances
     ref_meta, ref = load(reference)
     cand_meta, cand = load(candidate)
     results = []
@@ -117,7 +139,7 @@ def compare(reference: Path, candidate: Path, tolerances: dict[str, Tolerance] |
         family = info["family"]
         result = Result(task, family)
         results.append(result)
-        tol = tolerances.get(family, Tolerance())
+        tol = tolerance_of(task, family, tolerances)
         keys = sorted(k for k in ref if k.startswith(f"{task}/"))
         other = sorted(k for k in cand if k.startswith(f"{task}/"))
         if task not in cand_meta["tasks"] or keys != other:
@@ -133,18 +155,25 @@ def compare(reference: Path, candidate: Path, tolerances: dict[str, Tolerance] |
     return results
 
 
+def _describe(tol: Tolerance) -> str:
+    if tol.atol == 0 and tol.pixels == 0:
+        return "exact"
+    return f"atol {tol.atol:.3g}" if tol.atol else f"pixels {tol.pixels:.2%}"
+
+
 def table(results: list[Result], ref_meta: dict[str, Any], cand_meta: dict[str, Any]) -> str:
     """A Markdown table of the results with each side's seconds per task."""
     sides = f"{ref_meta['machine']} s | {cand_meta['machine']} s"
     lines = [
-        f"| task | family | {sides} | max abs diff | pixels differ | verdict |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        f"| task | family | {sides} | max abs diff | pixels differ | tolerance | verdict |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in results:
         ref_s = ref_meta["tasks"].get(r.task, {}).get("seconds", float("nan"))
         cand_s = cand_meta["tasks"].get(r.task, {}).get("seconds", float("nan"))
         verdict = "exact" if r.exact else ("within tolerance" if r.ok else "FAIL: " + "; ".join(r.problems))
         lines.append(
-            f"| {r.task} | {r.family} | {ref_s:.1f} | {cand_s:.1f} | {r.max_abs:.3g} | {r.pixels:.3%} | {verdict} |"
+            f"| {r.task} | {r.family} | {ref_s:.1f} | {cand_s:.1f} | {r.max_abs:.3g} | {r.pixels:.3%} "
+            f"| {_describe(tolerance_of(r.task, r.family))} | {verdict} |"
         )
     return "\n".join(lines)

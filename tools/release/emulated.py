@@ -249,6 +249,10 @@ def run_parts(args: argparse.Namespace, root: Path, work: Path, report: list[Par
                 emulated, host = pool.submit(step_root), pool.submit(step_host)
                 host.result()
                 emulated.result()
+            if args.save:
+                args.save.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(host_out, args.save / host_out.name)
+                shutil.copy2(venv.host_path(root_out), args.save / "aarch64.npz")
             return compare(host_out, venv.host_path(root_out))
 
         part(f"step every task {args.steps} steps, aarch64 (emulated) vs x86_64", step_both)
@@ -277,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.release.emulated", description=__doc__.splitlines()[0])
     parser.add_argument("--wheelhouse", type=Path, default=release_set.WHEELHOUSE)
     parser.add_argument("--steps", type=int, default=200, help="steps per task (each side)")
+    parser.add_argument("--save", type=Path, help="keep both step files (x86_64.npz, aarch64.npz) in this directory")
     parser.add_argument("--skip-file", type=Path, help="where to write the reason when emulation is unavailable")
     args = parser.parse_args(argv)
     args.wheelhouse = args.wheelhouse.resolve()
