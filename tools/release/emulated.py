@@ -218,29 +218,31 @@ def step_args(out: str, steps: int) -> list[str]:
 def run_parts(args: argparse.Namespace, root: Path, work: Path, report: list[Part]) -> None:
     """Install, resolve, step on both sides, compare, doctor: each part reported as it ends."""
 
-    def part(name: str, fn: Callable[[], str]) -> str:
+    def part(name: str, fn: Callable[[], str]) -> bool:
         start = time.monotonic()
         try:
             detail = fn()
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # Failed, ProcessError, a timeout
             report.append(Part(name, False, time.monotonic() - start, str(exc)))
-            raise
+            print(f"FAIL {name} ({report[-1].seconds:.0f} s)", flush=True)
+            return False
         report.append(Part(name, True, time.monotonic() - start, detail))
         print(f"PASS {name} ({report[-1].seconds:.0f} s): {detail}", flush=True)
-        return detail
+        return True
 
     venv = RootVenv(root, minimal_root.SUITES[SUITE].python)
     try:
-        part("root: pip install envpool[all] (offline)", lambda: install_all(venv))
+        if not part("root: pip install envpool[all] (offline)", lambda: install_all(venv)):
+            return  # the other parts need the installed venv; each of them runs whatever the others gave
         part("root: pip install --dry-run of envpool and each extra", lambda: resolve_all(venv))
         shutil.copy2(SCRIPT, venv.host_path(f"{venv.inside}/{SCRIPT.name}"))
         root_out, host_out = f"{venv.inside}/aarch64.npz", work / "x86_64.npz"
-        host_python = host_venv(work, args.wheelhouse)
 
         def step_root() -> str:
             return venv.run(venv.python, f"{venv.inside}/{SCRIPT.name}", *step_args(root_out, args.steps), timeout=3600)
 
         def step_host() -> str:
+            host_python = host_venv(work, args.wheelhouse)  # while the root steps
             cmd = [str(host_python), str(SCRIPT), *step_args(str(host_out), args.steps)]
             return process.run(cmd, cwd=work, check=True, timeout=3600).stdout
 
