@@ -2,7 +2,7 @@
 
 nox -s build     build the release set into wheelhouse/ and print the size table
 nox -s tests     build (or reuse) the wheelhouse, install every extras combination, run the suite,
-                 then lint, check, install_matrix, sanitize and release_rehearsal
+                 then lint, check, install_matrix, sanitize, release_rehearsal and tests_aarch64
 nox -s lint      ruff, mypy, asset locks, workflow lint
 """
 
@@ -123,6 +123,7 @@ def tests(session: nox.Session, extra: str) -> None:
     session.notify("install_matrix", posargs=[])
     session.notify("sanitize", posargs=[])
     session.notify("release_rehearsal", posargs=[])
+    session.notify("tests_aarch64", posargs=[])
 
 
 CHECK_TOOLS = (
@@ -246,6 +247,24 @@ def release_rehearsal(session: nox.Session) -> None:
     """
     session.install("pypiserver", "twine>=6.1", "packaging", "pip")
     session.run("python", "-m", "tools.release.rehearsal", *session.posargs)
+
+
+@nox.session(python=CORE_MATRIX[0].python, default=False)
+def tests_aarch64(session: nox.Session) -> None:
+    """The aarch64 set in an arm64 Debian root under qemu, stepped against the x86_64 set (run by ``nox -s tests``).
+
+    Uses the existing wheelhouse with both sets (``nox -s build`` and ``nox -s build -- --arch aarch64``):
+    ``envpool[all]`` installs offline in the root, every extra resolves there, every task steps there and
+    on the host from the same seeds and actions (tools/release/arch_parity.py holds the tolerances),
+    ``envpool doctor --all --json`` runs there. Skipped, with the reason, where binfmt_misc cannot be
+    used; needs root, debootstrap and qemu-user-static. ``-- --steps N`` changes the steps per task.
+    """
+    session.install("packaging", "pyelftools", "numpy", "pip")
+    skipped = Path(session.create_tmp()) / "skipped"
+    skipped.unlink(missing_ok=True)
+    session.run("python", "-m", "tools.release.emulated", "--skip-file", str(skipped), *session.posargs)
+    if skipped.is_file():
+        session.skip(skipped.read_text(encoding="utf-8"))
 
 
 @nox.session(default=False)

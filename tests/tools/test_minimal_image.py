@@ -1,6 +1,6 @@
 """``envpool[all]`` in minimal Debian roots: no Qt, no libGL, no glib, no compiler there.
 
-Two roots, built (about a minute each) and cached by tools/release/minimal_root.py under .cache/minimal-SUITE:
+Two roots, built (about a minute each) and cached by tools/release/minimal_root.py under .cache/minimal-SUITE-amd64:
 
 - ``bookworm`` minbase, CPython 3.11: installs the cp311 core wheel;
 - ``trixie`` minbase, CPython 3.13: installs the cp312-abi3 core wheel (skipped while the wheelhouse
@@ -9,7 +9,7 @@ Two roots, built (about a minute each) and cached by tools/release/minimal_root.
 In each, a venv is made with chroot and ``envpool[all]`` is installed from the wheelhouse and a
 third-party cache only (``--no-index --find-links``, both bind-mounted read-only): the cache of
 ENVPOOL_THIRDPARTY when the root's CPython is this one, else ``thirdparty-pyXY`` next to it, filled
-once with ``pip download --python-version X.Y`` (tools.release.minimal_root.fill_thirdparty). One task of
+once with ``pip download --python-version X.Y`` (tools.release.thirdparty.fill_for). One task of
 every family steps, procgen's Qt comes from envpool-procgen-libs, ``envpool doctor --all --json`` finds
 no conflict and names each library's owner (a wheel, or a Debian package by ``dpkg -S``), and the same
 root with the core alone gives the missing-extra error.
@@ -31,6 +31,7 @@ import pytest
 
 from tools.release import minimal_root, release_set
 from tools.release.install_matrix import PROBE
+from tools.release.thirdparty import cache_for, fill_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -64,10 +65,10 @@ def _core_wheel_missing(suite: minimal_root.Suite, wheelhouse: Path) -> str | No
 def _thirdparty_for(suite: minimal_root.Suite, wheelhouse: Path, thirdparty: Path) -> Path:
     if suite.python == sys.version_info[:2]:
         return thirdparty
-    dest = thirdparty.parent / f"thirdparty-py{suite.python[0]}{suite.python[1]}"
+    dest = cache_for(suite.python_version, cache=thirdparty)
     try:
-        return minimal_root.fill_thirdparty(wheelhouse, dest, suite.python_version)
-    except minimal_root.ChrootError as exc:
+        return fill_for(wheelhouse, dest, suite.python_version)
+    except RuntimeError as exc:
         raise AssertionError(f"no third-party wheels for CPython {suite.python_version}: {exc}") from exc
 
 

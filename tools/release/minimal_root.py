@@ -1,18 +1,20 @@
 """A minimal Debian root to install envpool into: no Qt, no libGL, no glib, no compiler.
 
-    python -m tools.release.minimal_root [SUITE ...]     build (or reuse) the cached roots and print their paths
+    python -m tools.release.minimal_root [SUITE ...] [--arch aarch64]   build (or reuse) cached roots, print paths
 
 One implementation shared by tests/tools/test_minimal_image.py and tools/release/rehearsal.py:
 
-- :func:`ensure_root`: ``debootstrap --variant=minbase --include=python3,python3-venv SUITE`` into
-  ``.cache/minimal-SUITE`` (about a minute from deb.debian.org, or ``$ENVPOOL_DEBIAN_MIRROR``),
-  built in a temporary directory next to it and renamed into place, so the cache is complete (it
-  holds a marker file) or absent;
+- :func:`ensure_root`: ``debootstrap --variant=minbase --arch=DEBIAN_ARCH --include=python3,python3-venv
+  SUITE`` into ``.cache/minimal-SUITE-DEBIAN_ARCH`` (about a minute from deb.debian.org, or
+  ``$ENVPOOL_DEBIAN_MIRROR``; several minutes for another architecture, whose packages are configured
+  under emulation: tools/release/emulation.py sets that up first), built in a temporary directory next
+  to it and renamed into place, so the cache is complete (it holds a marker file) or absent;
 - :func:`mounted`: host directories bind-mounted read-only under ``/mnt/<name>`` and ``/proc``
   mounted, unmounted again whatever happens inside the ``with`` block;
 - :func:`run`: a command in the root through ``chroot`` with a clean environment;
-- :func:`fill_thirdparty`: third-party wheels for another interpreter than this one (the trixie
-  root's CPython 3.13), downloaded with ``pip download --python-version X.Y --only-binary=:all:``.
+
+Third-party wheels for a root's interpreter and architecture (the trixie root's CPython 3.13, the
+arm64 root's aarch64 wheels) come from tools.release.thirdparty.fill_for.
 
 Needs root, debootstrap, chroot and mount (``apt-get install -y debootstrap``):
 :func:`missing_requirements` says what is missing.
@@ -20,9 +22,8 @@ Needs root, debootstrap, chroot and mount (``apt-get install -y debootstrap``):
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import importlib.util
-import json
 import os
 import shutil
 import sys
@@ -33,9 +34,8 @@ from packaging.utils import parse_wheel_filename
 
 from tools import REPO
 from tools.common import process
-from tools.common.hashing import sha256_bytes
-from tools.release.release_set import CORE_MATRIX, CoreBuild
-from tools.release.thirdparty import OURS, runtime_requirements
+from tools.release import emulation
+from tools.release.release_set import ARCHES, CORE_MATRIX, X86_64, Arch, CoreBuild, arch_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -55,8 +55,6 @@ CLEAN_ENV = {
     "PIP_NO_CACHE_DIR": "1",
     "PIP_NO_INPUT": "1",
 }
-#: manylinux platform tags a root's glibc accepts, newest first, for ``pip download --platform``.
-MANYLINUX = (*(f"manylinux_2_{minor}_x86_64" for minor in range(28, 16, -1)), "manylinux2014_x86_64")
 
 
 @dataclass(frozen=True)
@@ -89,46 +87,53 @@ def missing_requirements() -> str | None:
     return None
 
 
-def root_path(suite: str, cache: Path = CACHE) -> Path:
-    """Where the root of ``suite`` is cached."""
-    return cache / f"minimal-{suite}"
+def root_path(suite: str, cache: Path = CACHE, arch: Arch = X86_64) -> Path:
+    """Where the root of ``suite`` for ``arch`` is cached."""
+    return cache / f"minimal-{suite}-{arch.debian}"
 
 
-def _marker_text(suite: str) -> str:
-    return f"{suite} minbase {' '.join(INCLUDE)} {MIRROR}\n"
+def _marker_text(suite: str, arch: Arch) -> str:
+    return f"{suite} {arch.debian} minbase {' '.join(INCLUDE)} {MIRROR}\n"
 
 
-def is_complete(root: Path, suite: str) -> bool:
-    """True when ``root`` was fully built for ``suite`` with the current package list."""
+def is_complete(root: Path, suite: str, arch: Arch = X86_64) -> bool:
+    """True when ``root`` was fully built for ``suite`` and ``arch`` with the current package list."""
     marker = root / MARKER
-    return marker.is_file() and marker.read_text(encoding="utf-8") == _marker_text(suite)
+    return marker.is_file() and marker.read_text(encoding="utf-8") == _marker_text(suite, arch)
 
 
-def ensure_root(suite: str, cache: Path = CACHE) -> Path:
-    """The cached minimal root of ``suite``, built first when absent or incomplete."""
+def ensure_root(suite: str, cache: Path = CACHE, arch: Arch = X86_64) -> Path:
+    """The cached minimal root of ``suite`` for ``arch``, built first when absent or incomplete.
+
+    For an architecture other than this machine's, emulation is set up first
+    (tools.release.emulation.ensure: its EmulationError and EmulationUnavailable pass through), also
+    when the root is cached: every command in the root runs under it.
+    """
     if suite not in SUITES:
         raise ValueError(f"unknown suite {suite!r}: one of {sorted(SUITES)} (tools/release/minimal_root.py SUITES)")
     reason = missing_requirements()
     if reason:
         raise ChrootError(reason)
-    target = root_path(suite, cache)
-    if is_complete(target, suite):
+    emulation.ensure(arch)
+    target = root_path(suite, cache, arch)
+    if is_complete(target, suite, arch):
         return target
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE)}", suite, str(tmp), MIRROR]
+    cmd = ["debootstrap", "--variant=minbase", f"--arch={arch.debian}", f"--include={','.join(INCLUDE)}"]
+    cmd += [suite, str(tmp), MIRROR]
     print(f"minimal root: {' '.join(cmd)}", flush=True)
-    res = process.run(cmd, timeout=1800)
+    res = process.run(cmd, timeout=3600)
     if res.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ChrootError(
             f"{' '.join(cmd)} failed ({res.returncode}); is {MIRROR} reachable "
             f"(set ENVPOOL_DEBIAN_MIRROR to another mirror)?\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
         )
-    (tmp / MARKER).write_text(_marker_text(suite), encoding="utf-8")
+    (tmp / MARKER).write_text(_marker_text(suite, arch), encoding="utf-8")
     if target.exists():
-        if is_complete(target, suite):  # another process finished first: keep its root
+        if is_complete(target, suite, arch):  # another process finished first: keep its root
             shutil.rmtree(tmp, ignore_errors=True)
             return target
         shutil.rmtree(target)
@@ -207,46 +212,14 @@ def has_core_for(wheelhouse: Path, version: str, tag: str) -> bool:
     return False
 
 
-def _pip() -> list[str]:
-    if importlib.util.find_spec("pip") is not None:
-        return [sys.executable, "-m", "pip"]
-    exe = process.tool("uv")
-    if exe is None:
-        raise ChrootError(f"neither pip nor uv is installed next to {sys.executable}: pip install pip")
-    return [exe, "tool", "run", "--from", "pip", "pip"]
-
-
-def fill_thirdparty(wheelhouse: Path, dest: Path, python: str, extra: Sequence[str] = ()) -> Path:
-    """Download the third-party wheels envpool[all] needs on CPython ``python`` (x86_64 glibc) into ``dest``.
-
-    The requirements are tools.release.thirdparty.runtime_requirements() of the wheelhouse plus ``extra``;
-    nothing is downloaded when ``dest`` was filled for the same list already.
-    """
-    reqs = sorted({*runtime_requirements(wheelhouse), *extra})
-    key = sha256_bytes(json.dumps([python, list(MANYLINUX), reqs]).encode())
-    stamp = dest / f".filled-py{python.replace('.', '')}"
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
-        return dest
-    dest.mkdir(parents=True, exist_ok=True)
-    print(f"minimal root: downloading {len(reqs)} requirements for CPython {python} into {dest}", flush=True)
-    platforms = [a for tag in MANYLINUX for a in ("--platform", tag)]
-    cmd = [*_pip(), "download", "--quiet", "--dest", str(dest), "--python-version", python]
-    cmd += ["--only-binary=:all:", *platforms, *reqs]
-    res = process.run(cmd)
-    if res.returncode != 0:
-        raise ChrootError(f"{' '.join(cmd)} failed; PyPI must be reachable:\n{res.stderr[-3000:]}")
-    for path in dest.iterdir():  # our distributions come from the wheelhouse only
-        if path.name.split("-", 1)[0].replace("_", "-").lower() in OURS:
-            path.unlink()
-    stamp.write_text(key, encoding="utf-8")
-    return dest
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Build (or reuse) the cached roots of the given suites (default: all) and print their paths."""
-    suites = list(argv if argv is not None else sys.argv[1:]) or list(SUITES)
-    for suite in suites:
-        print(ensure_root(suite))
+    parser = argparse.ArgumentParser(prog="python -m tools.release.minimal_root", description=main.__doc__)
+    parser.add_argument("suites", nargs="*", help=f"default: every suite ({', '.join(SUITES)})")
+    parser.add_argument("--arch", choices=[a.machine for a in ARCHES], default=X86_64.machine)
+    args = parser.parse_args(argv)
+    for suite in args.suites or list(SUITES):
+        print(ensure_root(suite, arch=arch_of(args.arch)))
     return 0
 
 

@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         thirdparty.fill(args.wheelhouse, args.cache, [])
         for arch in arches:
             if arch != thirdparty.host_arch():
-                thirdparty.fill_for(args.wheelhouse, args.cache, arch, arch.matrix[0].python)
+                thirdparty.fill_for(args.wheelhouse, args.cache, arch.matrix[0].python, arch)
     # Dummy credentials: the local index takes any, and real ones must never reach it.
     os.environ.update(TWINE_USERNAME="rehearsal", TWINE_PASSWORD="rehearsal")
     began = time.monotonic()

@@ -9,16 +9,21 @@ never taken from the index (any that a download brings along is deleted from the
 ``--pinned`` downloads only the ==-pinned third-party wheels (mujoco-core), for every architecture of
 tools/release/release_set.py ``ARCHES`` and every interpreter of its ``arch.matrix``: the linkage check's
 providers for the x86_64 and the aarch64 core wheels alike.
+
+:func:`fill_for` downloads the runtime wheels for another interpreter or architecture than this one
+(the trixie root's CPython 3.13, the arm64 root's aarch64 wheels, the rehearsal's aarch64 resolution)
+with ``pip download --python-version X.Y --platform ... --only-binary=:all:``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import platform
 import sys
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -33,11 +38,15 @@ from tools.release.release_set import (
     PACKAGES,
     THIRDPARTY,
     WHEELHOUSE,
+    X86_64,
     Arch,
     Kind,
     arch_of,
     arch_of_wheel,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 CACHE = THIRDPARTY
 OURS = {canonicalize_name(p.distribution) for p in PACKAGES}
@@ -124,35 +133,50 @@ def platform_args(platforms: list[str]) -> list[str]:
     return [arg for p in platforms for arg in ("--platform", p)]
 
 
-def fill_for(wheelhouse: Path, cache: Path, arch: Arch, python: str) -> None:
-    """Download into ``cache`` the third-party wheels (binary only, with their dependencies) that installing
-    every extra of our ``arch`` wheels needs on Linux ``arch`` with CPython ``python``: an index seeded from
-    the cache then serves another architecture's install (tools/release/rehearsal.py). Once per requirement set."""
-    reqs = runtime_requirements(wheelhouse, arch)
-    key = sha256_bytes(json.dumps([arch.machine, python, reqs]).encode())
-    stamp = cache / f".filled-{arch.machine}-py{python.replace('.', '')}"
-    if stamp.is_file() and stamp.read_text() == key:
-        print(f"third-party cache {cache} is filled for {arch.machine} CPython {python} ({len(reqs)} requirements)")
-        return
-    cache.mkdir(parents=True, exist_ok=True)
+def cache_for(python: str, arch: Arch = X86_64, cache: Path = CACHE) -> Path:
+    """The directory next to ``cache`` holding the third-party wheels of CPython ``python`` on ``arch``."""
+    suffix = "" if arch == X86_64 else f"-{arch.machine}"
+    return cache.parent / f"{cache.name}{suffix}-py{python.replace('.', '')}"
+
+
+def _pip() -> list[str]:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    exe = process.tool("uv")
+    if exe is None:
+        raise RuntimeError(f"neither pip nor uv is installed next to {sys.executable}: pip install pip")
+    return [exe, "tool", "run", "--from", "pip", "pip"]
+
+
+def fill_for(wheelhouse: Path, dest: Path, python: str, arch: Arch = X86_64, extra: Sequence[str] = ()) -> Path:
+    """Download into ``dest`` the third-party wheels (binary only, with their dependencies) that installing
+    every extra of our ``arch`` wheels needs on Linux ``arch`` with CPython ``python``, plus ``extra``.
+
+    Used for another interpreter or architecture than this one: the trixie root's CPython 3.13, the
+    arm64 root's aarch64 wheels (:func:`cache_for` names their directories), and the rehearsal index,
+    which serves another architecture's install from the cache (tools/release/rehearsal.py). Nothing
+    is downloaded when ``dest`` was filled for the same list already; RuntimeError when the download fails.
+    """
+    reqs = sorted({*runtime_requirements(wheelhouse, arch), *extra})
+    platforms = install_platforms(arch)
+    key = sha256_bytes(json.dumps([python, platforms, reqs]).encode())
+    stamp = dest / f".filled-{arch.machine}-py{python.replace('.', '')}"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
     print(
-        f"filling third-party cache {cache} for {arch.machine} CPython {python}: {len(reqs)} requirements", flush=True
+        f"third-party wheels: {len(reqs)} requirements for CPython {python} on {arch.machine} into {dest}", flush=True
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--only-binary=:all:",
-        *platform_args(install_platforms(arch)),
-    ]
-    cmd += ["--python-version", python, "--dest", str(cache), *reqs]
-    process.run(cmd, capture=False, check=True)
-    for path in cache.iterdir():
+    cmd = [*_pip(), "download", "--quiet", "--dest", str(dest), "--python-version", python, "--only-binary=:all:"]
+    cmd += [*platform_args(platforms), *reqs]
+    res = process.run(cmd)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed; PyPI must be reachable:\n{res.stderr[-3000:]}")
+    for path in dest.iterdir():  # our distributions come from the wheelhouse only
         if canonicalize_name(path.name.split("-", 1)[0]) in OURS:
             path.unlink()
-    stamp.write_text(key)
+    stamp.write_text(key, encoding="utf-8")
+    return dest
 
 
 def pinned_requirements(wheelhouse: Path, arch: Arch | None = None) -> list[str]:
