@@ -23,7 +23,7 @@ from tools.common.elf import HEADER_BYTES, header_machine
 from tools.release import release_set
 from tools.release.check_release import run_checks
 from tools.release.release_set import AARCH64, ARCHES, X86_64, Arch
-from tools.release.toolchain import ZIG_CACHE, ZIGLANG
+from tools.release.toolchain import ZIG_CACHE, ToolchainError, zig_python
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,11 +36,10 @@ CORE_AND_LIBRARY = [p for p in release_set.PACKAGES if p.extra in (None, "procge
 
 def _zig_python() -> str:
     """An interpreter with ziglang: this one, or the build's environment (nox -s build makes it)."""
-    for python in [sys.executable, *map(str, sorted(REPO.glob(".cache/build-env-*/bin/python")))]:
-        probe = subprocess.run([python, "-m", "ziglang", "version"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return python
-    pytest.skip(f"no interpreter with zig ({ZIGLANG}): nox -s build installs it into .cache/build-env-*")
+    try:
+        return str(zig_python())
+    except ToolchainError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

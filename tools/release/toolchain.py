@@ -114,14 +114,25 @@ def is_cross(arch: Arch) -> bool:
     return platform.machine() != arch.machine
 
 
+def zig_python() -> Path:
+    """An interpreter with zig installed: this one, else a build environment ``nox -s build`` made
+    (``.cache/build-env-*``); an error naming the install when there is none."""
+    for python in [Path(sys.executable), *sorted((REPO / ".cache").glob("build-env-*/bin/python"))]:
+        if python.is_file() and process.run([python, "-m", "ziglang", "version"]).returncode == 0:
+            return python
+    raise ToolchainError(
+        f"zig is needed for a cross build and is not installed in {sys.executable} nor in a build environment "
+        f"of nox -s build: {sys.executable} -m pip install {ZIGLANG}"
+    )
+
+
 def zig_tool(tool: str) -> list[str]:
-    """The command of zig's ``tool`` (``ld.lld``, ``objcopy``: each handles every architecture) in this
-    interpreter, or an error naming the install."""
-    command = [sys.executable, "-m", "ziglang", tool]
-    check = process.run([*command, "--version"] if tool == "ld.lld" else [sys.executable, "-m", "ziglang", "version"])
-    if check.returncode != 0:
-        raise ToolchainError(
-            f"zig's {tool} is needed for a cross build and the zig compiler is not installed in {sys.executable}: "
-            f"{sys.executable} -m pip install {ZIGLANG}\n{check.stderr.strip()}"
-        )
+    """The command of zig's ``tool`` (``ld.lld``, ``objcopy``: each handles every architecture), or an error
+    naming the install."""
+    python = zig_python()
+    command = [str(python), "-m", "ziglang", tool]
+    if tool == "ld.lld":
+        check = process.run([*command, "--version"])
+        if check.returncode != 0:
+            raise ToolchainError(f"{' '.join(command)} --version failed: {check.stderr.strip()}")
     return command
