@@ -129,6 +129,10 @@ def test_a_failed_build_keeps_the_previous_artifacts_and_stamp(
         build.build(data, out, reuse=False)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not [p for p in out.iterdir() if p.name.startswith(".partial-")]
+    # ... and the next build works: it replaces the previous artifacts with its own
+    fake(_names(data, "9.9.11"))
+    assert build.build(data, out, reuse=False) == _names(data, "9.9.11")
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(_names(data, "9.9.11"))
 
 
 def test_a_build_without_artifacts_is_an_error(
