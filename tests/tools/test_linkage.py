@@ -19,15 +19,18 @@ from tests.helpers import wheel_for_this_python
 from tools.common.distfile import rewrite_wheel
 from tools.common.elf import dynamic_symbols
 from tools.release import check_release
+from tools.release.release_set import arch_of_wheel
 
 
 def _set(wheelhouse: Path, dest: Path) -> tuple[Path, Path]:
-    """This interpreter's core wheel and the sibling wheels, copied to ``dest``: (core, library wheel)."""
+    """This interpreter's core wheel and the sibling wheels of its architecture (and the pure ones), copied
+    to ``dest``: (core, library wheel)."""
     dest.mkdir()
     core = wheel_for_this_python(wheelhouse, "envpool")
     shutil.copy(core, dest)
     for sibling in wheelhouse.glob("envpool_*.whl"):
-        shutil.copy(sibling, dest)
+        if arch_of_wheel(sibling.name) in (None, arch_of_wheel(core.name)):
+            shutil.copy(sibling, dest)
     (lib,) = dest.glob("envpool_procgen_libs-*.whl")
     return dest / core.name, lib
 
