@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import replace_file, run_python
+from tests.helpers import replace_file, run_python, wheel_for_this_python
 from tools.common.distfile import rewrite_wheel
 from tools.common.elf import dynamic_symbols
 from tools.common.hashing import sha256_bytes
@@ -39,10 +39,10 @@ MAKE = (
 
 
 def _libs_wheel(wheelhouse: Path) -> Path:
-    wheels = sorted(wheelhouse.glob("envpool_procgen_libs-*.whl"))
-    if not wheels:
+    """The envpool-procgen-libs wheel this interpreter installs (the wheelhouse holds one per architecture)."""
+    if not list(wheelhouse.glob("envpool_procgen_libs-*.whl")):
         pytest.skip("no envpool-procgen-libs wheel in the wheelhouse")
-    return wheels[-1]
+    return wheel_for_this_python(wheelhouse, "envpool_procgen_libs")
 
 
 def _site_packages(python: Path) -> Path:

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wheel_for_this_python
 from tools.common.distfile import with_version
-from tools.procgen_libs.upstream import load_lock
+from tools.procgen_libs.upstream import load_lock, lock_path
+from tools.release.release_set import arch_of_wheel
 
 # venv-making tests: run in the sessions that have the procgen extra (procgen, all), not in every one
 pytestmark = pytest.mark.family("procgen")
@@ -52,10 +54,10 @@ def _version(wheelhouse: Path) -> str:
 
 
 def _libs_wheel(wheelhouse: Path) -> Path:
-    wheels = sorted(wheelhouse.glob("envpool_procgen_libs-*.whl"))
-    if not wheels:
+    """The envpool-procgen-libs wheel this interpreter installs (the wheelhouse holds one per architecture)."""
+    if not list(wheelhouse.glob("envpool_procgen_libs-*.whl")):
         pytest.skip("no envpool-procgen-libs wheel in the wheelhouse")
-    return wheels[-1]
+    return wheel_for_this_python(wheelhouse, "envpool_procgen_libs")
 
 
 def _site_packages(python: Path) -> Path:
@@ -200,7 +202,10 @@ def test_release_set_has_one_icu_and_core_has_no_qt(wheelhouse: Path) -> None:
     for wheel in core:
         bad = [n for n in _names(wheel) if any(k in n for k in ("libQt5", "libicu", "libGL", "libglib"))]
         assert not bad, f"{wheel.name} carries {bad}"
-    icu = [(w.name, n) for w in sorted(wheelhouse.glob("*.whl")) for n in _names(w) if "libicudata" in n]
+    # one ICU per architecture's set: this architecture's wheels and the pure ones
+    arch = arch_of_wheel(libs.name)
+    own = [w for w in sorted(wheelhouse.glob("*.whl")) if arch_of_wheel(w.name) in (None, arch)]
+    icu = [(w.name, n) for w in own for n in _names(w) if "libicudata" in n]
     assert len(icu) == 1 and icu[0][0] == libs.name, icu
 
 
@@ -224,7 +229,9 @@ def test_library_wheel_sbom_lists_every_grafted_file(wheelhouse: Path) -> None:
         assert sorted(listed) == so_files
         assert sorted(f"envpool_procgen_libs/{e['file']}" for e in manifest["libraries"]) == so_files
         # each file names the locked upstream artifact it comes from, by package URL and version
-        _arch, locked = load_lock()
+        arch = arch_of_wheel(libs.name)
+        assert arch is not None, libs.name
+        _arch, locked = load_lock(lock_path(arch))
         upstream = {(a.name, a.version): a.purl for a in locked}
         for comp in bom["components"]:
             assert upstream.get((comp["name"], comp["version"])) == comp["purl"], comp

@@ -50,7 +50,8 @@ def test_core_wheel_requires_dist(wheelhouse: Path, repo_root: Path) -> None:
     for p in PACKAGES:
         if p.extra:
             # a sibling published for some platforms only (the library wheel) carries their marker
-            where = f"{platform_marker(p.platforms)} and " if p.platforms else ""
+            marker = platform_marker(p.platforms)
+            where = (f"({marker}) and " if " or " in marker else f"{marker} and ") if p.platforms else ""
             expected.add(f'{p.distribution}=={version}; {where}extra == "{p.extra}"')
             expected.add(f'{p.distribution}=={version}; {where}extra == "all"')
     expected |= {'mujoco-core==4.0.0; extra == "robotics"', 'mujoco-core==4.0.0; extra == "all"'}
