@@ -141,7 +141,7 @@ def test_wheel_whose_symbols_exceed_its_tag_is_refused(tmp_path: Path) -> None:
         tag="cp311-cp311-manylinux_2_17_x86_64",
     )
     with pytest.raises(manylinux.TagError, match=r"newer than the release set's manylinux_2_28"):
-        build.check_platform_wheel(wheel)
+        manylinux.check_wheel(wheel)
 
 
 def test_missing_compiler_names_the_install_line(tmp_path: Path) -> None:

@@ -246,17 +246,7 @@ def build_core_wheel(package: Package, entry: CoreBuild, out: Path, tmp: Path, a
     repaired = tmp / f"repaired-{arch.machine}-{entry.tag}"
     _run([sys.executable, "-m", "auditwheel", "repair", *excludes, "--wheel-dir", str(repaired), str(wheel)])
     (fixed,) = repaired.glob("*.whl")
-    return check_platform_wheel(fixed, arch.floor(package.kind))
-
-
-def check_platform_wheel(wheel: Path, floor: tuple[int, int] = X86_64.floor("extension")) -> Path:
-    """Refuse a wheel whose file-name tags or real symbol versions are newer than ``floor``."""
-    platforms = wheel.name.removesuffix(".whl").split("-")[-1].split(".")
-    reported = manylinux.auditwheel_tag(wheel)
-    for tag in [*platforms, reported]:
-        manylinux.require_floor(wheel, tag, floor)
-    print(f"   {wheel.name}: auditwheel show confirms {reported}", flush=True)
-    return wheel
+    return manylinux.check_wheel(fixed, arch.floor(package.kind))
 
 
 def _build_extension(package: Package, tmp: Path, out: Path, targets: Targets) -> None:

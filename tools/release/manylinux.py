@@ -106,3 +106,13 @@ def require_floor(wheel: Path, tag: str, floor: tuple[int, int] = GLIBC_FLOOR) -
             "toolchain (nox -s build does) or take upstream binaries built for an older glibc."
         )
     return tag
+
+
+def check_wheel(wheel: Path, floor: tuple[int, int] = GLIBC_FLOOR) -> Path:
+    """Refuse a wheel whose file-name tags or real symbol versions are newer than ``floor``; return it."""
+    platforms = wheel.name.removesuffix(".whl").split("-")[-1].split(".")
+    reported = auditwheel_tag(wheel)
+    for tag in [*platforms, reported]:
+        require_floor(wheel, tag, floor)
+    print(f"   {wheel.name}: auditwheel show confirms {reported}", flush=True)
+    return wheel
